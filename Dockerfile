@@ -1,0 +1,27 @@
+# Openjourney Studio: one image for web, worker and scheduler (see compose.yaml).
+FROM python:3.12-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    STUDIO_DATA_DIR=/data \
+    STATIC_ROOT=/app/staticfiles
+
+# OpenCV's headless wheel needs libglib at run time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 1000 studio \
+    && mkdir -p /data && chown studio /data
+
+WORKDIR /app
+COPY . .
+RUN pip install -c constraints.txt '.[s3]'
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
+
+USER studio
+EXPOSE 8000
+VOLUME ["/data"]
+CMD ["gunicorn", "studio.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", \
+     "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]

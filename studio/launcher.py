@@ -1,0 +1,267 @@
+"""`make run`: migrate, make sure Redis is up, then start web, worker and scheduler together.
+
+Run as ``python -m studio.launcher``. ``python -m studio.launcher check-redis`` only does
+the Redis part and says what it found.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+INSTALL_REDIS_HINT = (
+    "Openjourney Studio needs Redis and none is reachable.\n"
+    "Install it and run this again:\n"
+    "  Debian/Ubuntu:  sudo apt-get install redis-server\n"
+    "  Fedora:         sudo dnf install redis\n"
+    "  macOS:          brew install redis\n"
+    "or point REDIS_URL at a Redis server you already have (redis://host:6379/0)."
+)
+
+
+class RedisUnavailable(RuntimeError):
+    """No Redis could be reached or started; the message says what to do."""
+
+
+@dataclass
+class RedisService:
+    """The Redis the studio will use, and the server process when we started it ourselves."""
+
+    url: str
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def started_here(self) -> bool:
+        return self.process is not None
+
+    def stop(self) -> None:
+        """Stop the server we started (a no-op for a Redis we merely found)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def redis_reachable(url: str, timeout: float = 1.0) -> bool:
+    """Whether a Redis server answers PING at ``url``."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_redis_server(redis_server: str, data_dir: Path, timeout: float = 10.0) -> RedisService:
+    """Start ``redis-server`` on a free loopback port, keeping its files under ``data_dir``."""
+    redis_dir = data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log_path = redis_dir / "redis.log"
+    command = [
+        redis_server,
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--dir", str(redis_dir),
+        "--appendonly", "yes",
+        "--save", "",
+        "--logfile", str(log_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
+            raise RedisUnavailable(
+                f"{redis_server} exited with status {process.returncode}.\n{log}\n"
+                + INSTALL_REDIS_HINT
+            )
+        if redis_reachable(url, timeout=0.2):
+            return RedisService(url=url, process=process)
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise RedisUnavailable(f"{redis_server} did not answer within {timeout:.0f} s.")
+
+
+def ensure_redis(
+    configured_url: str | None,
+    data_dir: Path,
+    *,
+    default_url: str | None = None,
+    redis_server: str | None = None,
+) -> RedisService:
+    """Find a Redis: the one configured, else the default address, else one we start.
+
+    ``default_url`` defaults to ``DEFAULT_REDIS_URL``; ``redis_server`` is the path of the
+    ``redis-server`` binary, by default looked up on ``PATH`` ("" means there is none).
+    """
+    default_url = default_url or DEFAULT_REDIS_URL
+    if configured_url:
+        if redis_reachable(configured_url):
+            return RedisService(url=configured_url)
+        raise RedisUnavailable(
+            f"REDIS_URL is set to {configured_url}, but no Redis answers there.\n"
+            "Start that server, or unset REDIS_URL to let the studio find or start one."
+        )
+    if redis_reachable(default_url):
+        return RedisService(url=default_url)
+    binary = redis_server if redis_server is not None else shutil.which("redis-server")
+    if not binary:
+        raise RedisUnavailable(INSTALL_REDIS_HINT)
+    return start_redis_server(binary, data_dir)
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own loopback URL)
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    return False
+
+
+def _banner(base_url: str, has_admin: bool, signup_open: bool) -> str:
+    lines = [
+        "",
+        "=" * 64,
+        f"  Openjourney Studio is running at {base_url}/",
+        "",
+    ]
+    if signup_open:
+        lines.append(f"  Sign in at {base_url}/accounts/login/ or create an account at")
+        lines.append(f"  {base_url}/accounts/signup/")
+    else:
+        lines.append(f"  Sign in at {base_url}/accounts/login/ (sign-up is closed)")
+    if not has_admin:
+        lines += [
+            "",
+            "  No admin account yet. To make one, in another terminal run:",
+            "    .venv/bin/python manage.py createsuperuser",
+        ]
+    lines += ["", "  Press Ctrl-C to stop everything.", "=" * 64, ""]
+    return "\n".join(lines)
+
+
+def run() -> int:
+    """Migrate, ensure Redis, start the Procfile's processes and wait for Ctrl-C."""
+    data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = int(os.environ.get("PORT") or 8000)
+    base_url = f"http://127.0.0.1:{port}"
+
+    try:
+        service = ensure_redis(os.environ.get("REDIS_URL"), data_dir)
+    except RedisUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    where = "started under " + str(data_dir / "redis") if service.started_here else "found"
+    print(f"Redis: {service.url} ({where})")
+
+    # Every process sees the same settings; honcho sets PORT per process, so the
+    # engine's address is fixed here rather than derived from PORT in each one.
+    os.environ.update(
+        {
+            "STUDIO_DATA_DIR": str(data_dir),
+            "REDIS_URL": service.url,
+            "PORT": str(port),
+            "OPENJOURNEY_API_URL": os.environ.get("OPENJOURNEY_API_URL") or f"{base_url}/engine",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=1)
+    from django.contrib.auth import get_user_model
+
+    has_admin = get_user_model().objects.filter(is_superuser=True).exists()
+
+    honcho = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "start",
+            "-f",
+            str(BASE_DIR / "Procfile"),
+            "-p",
+            str(port),
+        ],
+        cwd=BASE_DIR,
+    )
+    try:
+        if _wait_for_http(f"{base_url}/accounts/login/", honcho):
+            print(_banner(base_url, has_admin, settings.SIGNUP_OPEN), flush=True)
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to every process; give honcho time to stop its children.
+        try:
+            honcho.send_signal(signal.SIGINT)
+            honcho.wait(timeout=20)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            honcho.kill()
+        return 0
+    finally:
+        service.stop()
+
+
+def check_redis() -> int:
+    """Only the Redis step: report what was found or started, then stop it again."""
+    data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
+    try:
+        service = ensure_redis(os.environ.get("REDIS_URL"), data_dir)
+    except RedisUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Redis reachable at {service.url}" + (" (started here)" if service.started_here else ""))
+    service.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["check-redis"]:
+        return check_redis()
+    if args:
+        print("usage: python -m studio.launcher [check-redis]", file=sys.stderr)
+        return 2
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

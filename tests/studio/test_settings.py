@@ -1,0 +1,134 @@
+"""Settings come from the environment and refuse unsafe production defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from studio import env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 20 + "-production-secret-with-enough-entropy-0123456789",
+    "ALLOWED_HOSTS": "studio.example.com",
+}
+
+
+def run_python(code: str, extra_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean.update(DJANGO_SETTINGS_MODULE="studio.settings", STUDIO_DATA_DIR=str(tmp_path))
+    clean.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_missing_secret_key_outside_debug_is_a_clear_startup_error(tmp_path):
+    result = run_python("import django; django.setup()", {"DEBUG": "0"}, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_runs_without_a_secret_key(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    result = run_python(code, {"DEBUG": "1"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_check_deploy_passes_with_production_settings(tmp_path):
+    code = (
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    )
+    result = run_python(code, PRODUCTION_ENV, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_are_hardened(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS > 0, s.STORAGES['staticfiles']['BACKEND'].startswith('whitenoise'))"
+    )
+    result = run_python(code, PRODUCTION_ENV, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"] * 5
+
+
+def test_database_url_selects_postgresql(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['ENGINE'], d['NAME'], d['HOST'], d['PORT'])"
+    )
+    result = run_python(code, {"DATABASE_URL": "postgres://u@db.internal:5433/studio"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "studio",
+        "db.internal",
+        "5433",
+    ]
+
+
+def test_default_database_is_sqlite_under_the_data_folder(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['NAME']); print(s.MEDIA_ROOT)"
+    )
+    result = run_python(code, {"DATABASE_URL": ""}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    database, media = result.stdout.split()
+    assert database == str(tmp_path / "studio.sqlite3")
+    assert media == str(tmp_path / "media")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False)]
+)
+def test_env_bool_reads_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env.env_bool("SOME_FLAG", not expected) is expected
+
+
+def test_env_bool_refuses_nonsense(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG='maybe' is not a boolean"):
+        env.env_bool("SOME_FLAG", False)
+
+
+def test_env_int_and_list(monkeypatch):
+    monkeypatch.setenv("SOME_INT", "12")
+    monkeypatch.setenv("SOME_LIST", " a.example, ,b.example ")
+    assert env.env_int("SOME_INT", 3) == 12
+    assert env.env_list("SOME_LIST", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("SOME_INT", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="not an integer"):
+        env.env_int("SOME_INT", 3)
+
+
+def test_every_variable_read_is_listed_in_env_example():
+    import re
+
+    listed = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.M)
+    )
+    read = set()
+    for source in BASE_DIR.glob("*/settings.py"):
+        read |= set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]+)"', source.read_text()))
+    assert read, "no variables found: the pattern is stale"
+    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
