@@ -1,7 +1,124 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The jobs pages: the list, one job, its live card, cancel and retry, and the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from jobs.events import channel_for
+from jobs.models import Job, Stage
+from jobs.services import cancel_job, retry_job
+from openjourney.catalog import ENDPOINTS
+
+SSE_HEARTBEAT_SECONDS = 15
+SSE_MAX_SECONDS = 300  # the browser reconnects by itself; long streams are not kept forever
 
 
+def get_job_for(user, pk: int) -> Job:
+    """The user's job, or 404 (another user's job is as absent as a missing one)."""
+    return get_object_or_404(Job.objects.select_related("image"), pk=pk, owner=user)
+
+
+@require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    """The user's jobs, newest first."""
-    return render(request, "jobs/job_list.html")
+    """The user's jobs, newest first, filtered by status and model."""
+    jobs = Job.objects.for_user(request.user).select_related("image")
+    status = request.GET.get("status", "")
+    endpoint = request.GET.get("model", "")
+    if status in Stage.values:
+        jobs = jobs.filter(status=status)
+    if endpoint:
+        jobs = jobs.filter(endpoint=endpoint)
+    page = Paginator(jobs, 24).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "jobs": page.object_list,
+        "status": status,
+        "model": endpoint,
+        "statuses": Stage.choices,
+        "models": [e for e in ENDPOINTS if e.is_model or e.is_utility],
+    }
+    template = "jobs/job_list.html#job-results" if request.htmx else "jobs/job_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "jobs/job_detail.html", {"job": get_job_for(request.user, pk)})
+
+
+@require_GET
+def job_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's card; once it has ended, HTMX's polling is told to stop (HTTP 286)."""
+    job = get_job_for(request.user, pk)
+    response = render(request, "jobs/job_card.html", {"job": job})
+    if job.is_terminal and request.htmx:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = cancel_job(get_job_for(request.user, pk))
+    if request.htmx:
+        return render(request, "jobs/job_card.html", {"job": job})
+    return redirect(job)
+
+
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    new = retry_job(get_job_for(request.user, pk))
+    if request.htmx:
+        return render(request, "jobs/job_card.html", {"job": new})
+    return redirect(new)
+
+
+async def _event_stream(user_id: int):
+    """Server-sent events: one ``job-<id>`` event per change of the user's jobs."""
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(channel_for(user_id))
+        yield "retry: 2000\n\n"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SSE_MAX_SECONDS
+        last_beat = loop.time()
+        while loop.time() < deadline:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                try:
+                    event = json.loads(message["data"])
+                    yield f"event: job-{int(event['job'])}\ndata: {event.get('status', '')}\n\n"
+                except (ValueError, KeyError, TypeError):
+                    continue
+            if loop.time() - last_beat > SSE_HEARTBEAT_SECONDS:
+                last_beat = loop.time()
+                yield ": keep-alive\n\n"
+    except (aioredis.RedisError, OSError):
+        # Redis went away: end the stream; the browser reconnects and pages still poll.
+        return
+    finally:
+        try:
+            await pubsub.aclose()
+            await client.aclose()
+        except (aioredis.RedisError, OSError):
+            pass
+
+
+@login_required
+async def job_events(request: HttpRequest) -> StreamingHttpResponse:
+    """The live-update stream of the signed-in user's jobs (served under ASGI)."""
+    user = await request.auser()
+    response = StreamingHttpResponse(_event_stream(user.pk), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

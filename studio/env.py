@@ -59,3 +59,16 @@ def env_required(name: str, *, debug_default: str | None, debug: bool) -> str:
         f"{name} must be set when DEBUG is off. "
         f"Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
+
+
+def env_json(name: str, default: object) -> object:
+    """A JSON value (for structured settings such as the engine's fault list)."""
+    import json
+
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None

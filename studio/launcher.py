@@ -210,6 +210,13 @@ def run() -> int:
     from django.contrib.auth import get_user_model
 
     has_admin = get_user_model().objects.filter(is_superuser=True).exists()
+    if not os.environ.get("OPENJOURNEY_API_TOKEN") and os.environ["OPENJOURNEY_API_URL"].startswith(
+        base_url
+    ):
+        # The local engine: the studio's own token, issued once and kept in the data folder.
+        token_file = data_dir / "engine-token"
+        call_command("ensure_studio_token", str(token_file))
+        os.environ["OPENJOURNEY_API_TOKEN"] = token_file.read_text().strip()
 
     honcho = subprocess.Popen(
         [

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
-from studio.env import env_bool, env_int, env_list, env_required, env_str
+from studio.env import env_bool, env_int, env_json, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "jobs",
     "gallery",
     "teams",
+    "engine",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +72,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "studio.context_processors.studio",
             ],
+            # {% partialdef %} everywhere, without a {% load %} in every template.
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]
@@ -91,6 +95,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not memory: test workers and live servers run in other threads.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-studio.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -144,6 +150,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue for every task; a separate name isolates a test run or a second studio.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# The follower has a queue of its own, so a backlog of saves never delays polling; the
+# engine's jobs may have workers of their own (ENGINE_QUEUE), as a separate service would.
+FOLLOW_QUEUE = env_str("FOLLOW_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}.follow")
+ENGINE_QUEUE = env_str("ENGINE_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_ROUTES = {
+    "engine.tasks.*": {"queue": ENGINE_QUEUE},
+    "jobs.tasks.follow_jobs": {"queue": FOLLOW_QUEUE},
+}
+# A worker started without -Q consumes all of these.
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
+]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -152,11 +172,43 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "engine-requeue-stale-jobs": {"task": "engine.tasks.requeue_stale_jobs", "schedule": 30.0},
+    "jobs-reconcile": {"task": "jobs.tasks.reconcile_jobs", "schedule": 10.0},
+    # Restarts the follower chain if its message was lost; a no-op while it runs.
+    "jobs-follow": {"task": "jobs.tasks.follow_jobs", "schedule": 5.0},
+}
 
 # The Openjourney API the studio calls: the project's own engine unless configured.
 OPENJOURNEY_API_URL = env_str("OPENJOURNEY_API_URL", f"http://127.0.0.1:{PORT}/engine").rstrip("/")
 OPENJOURNEY_API_TOKEN = env_str("OPENJOURNEY_API_TOKEN")
+
+# Following jobs: sweeps poll due jobs in batches, never above this many polls a second.
+FOLLOW_MAX_POLLS_PER_SECOND = env_int("FOLLOW_MAX_POLLS_PER_SECOND", 200)
+FOLLOW_BATCH = env_int("FOLLOW_BATCH", 100)
+FOLLOW_CONCURRENCY = env_int("FOLLOW_CONCURRENCY", 8)
+FOLLOW_MAX_INTERVAL = env_int("FOLLOW_MAX_INTERVAL", 5)
+FOLLOW_DEADLINE_SECONDS = env_int("FOLLOW_DEADLINE_SECONDS", 1800)
+# Queued, submitting or saving jobs untouched this long are taken up again.
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
+STUDIO_MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_BYTES", 64 * 1024 * 1024)
+STUDIO_MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+STUDIO_MAX_UPLOAD_PIXELS = env_int("STUDIO_MAX_UPLOAD_PIXELS", 40_000_000)
+# Where the hosted API can fetch the studio's signed media links (https://studio.example.com).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+
+# The engine: the project's own Openjourney-compatible API under /engine/.
+ENGINE_MAX_ACTIVE_JOBS = env_int("ENGINE_MAX_ACTIVE_JOBS", 24)
+# Image links the engine may fetch although they resolve to a private or loopback address:
+# exact origins, e.g. "http://127.0.0.1:9000".
+ENGINE_FETCH_ALLOWED_ORIGINS = env_list("ENGINE_FETCH_ALLOWED_ORIGINS", [])
+ENGINE_FETCH_MAX_BYTES = env_int("ENGINE_FETCH_MAX_BYTES", 20 * 1024 * 1024)
+ENGINE_FETCH_TIMEOUT = env_int("ENGINE_FETCH_TIMEOUT", 15)
+ENGINE_MAX_IMAGE_PIXELS = env_int("ENGINE_MAX_IMAGE_PIXELS", 40_000_000)
+# Faults on purpose, for reliability tests: a JSON list, see docs/engine.md.
+ENGINE_FAULTS = env_json("ENGINE_FAULTS", [])
+# A job not finished this many seconds after its last change is handed to a worker again.
+ENGINE_STALE_JOB_SECONDS = env_int("ENGINE_STALE_JOB_SECONDS", 120)
 
 # Production hardening: only outside debug, so local http runs keep working.
 if not DEBUG:

@@ -3,12 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from gallery import views as gallery_views
 from studio import views
 
 # The studio's own pages, namespaced "studio".
 studio_patterns = [
     path("", views.home, name="home"),
     path("create/", views.create, name="create"),
+    path("create/<path:slug>/validate", views.validate_endpoint, name="validate"),
+    path("create/<path:slug>", views.create_endpoint, name="create-endpoint"),
+    path("health/", views.health, name="health"),
 ]
 
 urlpatterns = [
@@ -17,5 +21,8 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("gallery/", include("gallery.urls")),
     path("teams/", include("teams.urls")),
+    # Signed, expiring links to stored images, for the API to fetch (no sign-in).
+    path("media/signed/<str:value>", gallery_views.signed_media, name="signed-media"),
+    path("engine/", include("engine.urls")),
     path("admin/", admin.site.urls),
 ]

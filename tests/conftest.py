@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 import redis
 
@@ -61,3 +62,98 @@ def outsider(password):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(redis_url):
+    """One real Celery worker (threads, on Redis) for the session, on a queue of its own."""
+    import uuid
+
+    from celery.contrib.testing.worker import start_worker
+
+    from studio.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    from kombu import Queue
+
+    # Every task on this run's own queue: a developer's running studio is left alone.
+    app.conf.update(
+        broker_url=redis_url,
+        task_default_queue=queue,
+        task_queues=[Queue(queue)],
+        task_routes={
+            "engine.tasks.*": {"queue": queue},
+            "jobs.tasks.follow_jobs": {"queue": queue},
+        },
+        task_always_eager=False,
+    )
+    # A follower lease left by an earlier, interrupted run would hold up this one's.
+    store = redis.Redis.from_url(redis_url)
+    for key in store.scan_iter("studio:follow:lease:*"):
+        store.delete(key)
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+    # Leave nothing behind in the shared Redis.
+    redis.Redis.from_url(redis_url).delete(queue)
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_session, transactional_db):
+    """A running worker; the test's data is committed so the worker sees it."""
+    return _celery_worker_session
+
+
+@pytest.fixture
+def engine_user(db):
+    return UserFactory(username="engine-user")
+
+
+@pytest.fixture
+def engine_token(engine_user) -> str:
+    from engine.models import ApiToken
+
+    _, raw = ApiToken.issue(engine_user, "tests")
+    return raw
+
+
+@pytest.fixture
+def api(live_server, engine_token):
+    """An httpx client on the engine, authenticated with the test token."""
+    with httpx.Client(
+        base_url=f"{live_server.url}/engine",
+        headers={"Authorization": f"Bearer {engine_token}"},
+        timeout=30,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def studio_on_engine(settings, live_server, engine_token, celery_worker):
+    """The studio pointed at the engine on the live server, with a real worker running."""
+    settings.OPENJOURNEY_API_URL = f"{live_server.url}/engine"
+    settings.OPENJOURNEY_API_TOKEN = engine_token
+    from django.core.cache import cache
+
+    cache.clear()
+    return live_server
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.05, message: str = ""):
+    """Wait until ``predicate()`` is truthy; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(message or f"condition not met within {timeout} s")
+        time.sleep(interval)

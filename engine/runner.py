@@ -1,0 +1,59 @@
+"""What a job really does: render, process, or describe; returns the bytes to store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.models import EngineJob
+from openjourney.catalog import Output, get_endpoint
+
+
+@dataclass(frozen=True)
+class RunResult:
+    content: bytes = b""
+    extension: str = ""
+    text: str = ""
+
+
+def run(job: EngineJob, user_id: int) -> RunResult:
+    """Do the job's work. Raises UtilityError (with a readable message) for bad input."""
+    endpoint = get_endpoint(job.endpoint)
+    params = dict(job.input)
+    params["seed"] = job.seed if job.seed is not None else 0
+
+    if endpoint.is_model and endpoint.output == Output.SVG:
+        from engine.render.svg import render_svg
+
+        svg = render_svg(params, endpoint.size_for(params.get("canvas")))
+        return RunResult(content=svg.encode(), extension="svg")
+    if endpoint.is_model:
+        from engine.render.text_to_image import encode_png, render_image
+
+        image = render_image(endpoint.slug, params, endpoint.size_for(params.get("canvas")))
+        return RunResult(content=encode_png(image), extension="png")
+    return _run_utility(endpoint.slug, params, user_id)
+
+
+def _run_utility(slug: str, params: dict, user_id: int) -> RunResult:
+    from engine.fetch import fetch_image
+    from engine.render import utilities
+    from engine.render.text_to_image import encode_png
+
+    if slug == "utils/faceswap":
+        source = fetch_image(params["source"], user_id)
+        target = fetch_image(params["target"], user_id)
+        return RunResult(encode_png(utilities.face_swap(source, target)), "png")
+    image = fetch_image(params["image"], user_id)
+    if slug == "utils/prompt-extract":
+        return RunResult(text=utilities.extract_prompt(image))
+    if slug == "utils/clarify":
+        result = utilities.clarify(image, params.get("type") or "Image Denoising")
+    elif slug == "utils/facerestore":
+        result = utilities.face_restore(image)
+    elif slug == "utils/remove-background":
+        result = utilities.remove_background(image)
+    elif slug == "utils/upscale":
+        result = utilities.upscale(image, params.get("model") or "Real-ESRGAN")
+    else:
+        raise utilities.UtilityError(f"The engine has no runner for {slug}.")
+    return RunResult(encode_png(result), "png")

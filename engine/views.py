@@ -1,0 +1,185 @@
+"""The engine's HTTP API: every catalog endpoint, with and without /v1, as JSON."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.files.storage import default_storage
+from django.db import DatabaseError
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from engine import responses
+from engine.auth import authenticate
+from engine.faults import OUTPUT_FAULTS, active_faults, first_of, http_fault_response
+from engine.models import ApiToken, EngineJob, FaultKind
+from engine.services import Refusal, cancel_job, job_payload, submit_job
+from openjourney.catalog import ENDPOINTS, UnknownEndpoint, get_endpoint
+from openjourney.openapi import openapi_document
+
+ENGINE_VERSION = "1.0.0"
+MAX_BODY_BYTES = 64 * 1024
+
+
+def api_view(view):
+    """Public to Django's login (the API has its own tokens), no CSRF, JSON errors."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(login_not_required(wrapper))
+
+
+@api_view
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST to a model or utility: validate, create the job, return it at once."""
+    try:
+        endpoint = get_endpoint(slug)
+    except UnknownEndpoint:
+        return responses.not_found(f"No endpoint at /v1/{slug.strip('/')}.")
+    if endpoint.method != "POST" or "{" in endpoint.path:
+        return responses.not_found(f"No endpoint at /v1/{slug.strip('/')}.")
+    if request.method != "POST":
+        return responses.method_not_allowed(["POST"])
+    token = authenticate(request)
+    if token is None:
+        return responses.unauthorized()
+
+    faults = active_faults(endpoint.slug, "POST", token)
+    if (answer := http_fault_response(faults)) is not None:
+        return answer
+
+    if len(request.body) > MAX_BODY_BYTES:
+        return responses.error(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return responses.error(400, "The request body is not valid JSON.")
+
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    outcome = submit_job(token, endpoint, body, faults, idempotency_key=key)
+    if isinstance(outcome, Refusal):
+        if outcome.status == 429:
+            return responses.too_many_requests(outcome.detail, outcome.retry_after or 1)
+        extra = {"errors": outcome.errors} if outcome.errors is not None else {}
+        return responses.error(outcome.status, outcome.detail, **extra)
+    return JsonResponse(job_payload(request, outcome))
+
+
+def _job_for(token: ApiToken, job_id: str) -> EngineJob | None:
+    """A job of the token's owner; another user's job is as absent as an unknown one."""
+    return EngineJob.objects.filter(pk=job_id, token__user_id=token.user_id).first()
+
+
+@api_view
+def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+    if request.method != "GET":
+        return responses.method_not_allowed(["GET"])
+    token = authenticate(request)
+    if token is None:
+        return responses.unauthorized()
+    faults = active_faults("job", "GET", token)
+    if (answer := http_fault_response(faults)) is not None:
+        return answer
+    job = _job_for(token, job_id)
+    if job is None or job.fault == FaultKind.JOB_VANISHES:
+        return responses.not_found("Job not found.")
+    return JsonResponse(job_payload(request, job))
+
+
+@api_view
+def job_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Our documented extension: stop a job that has not ended."""
+    if request.method != "POST":
+        return responses.method_not_allowed(["POST"])
+    token = authenticate(request)
+    if token is None:
+        return responses.unauthorized()
+    job = _job_for(token, job_id)
+    if job is None:
+        return responses.not_found("Job not found.")
+    return JsonResponse(job_payload(request, cancel_job(job)))
+
+
+@api_view
+def ping(request: HttpRequest) -> HttpResponse:
+    """The engine's and each model's readiness. Needs no token: it is a health check."""
+    if request.method != "GET":
+        return responses.method_not_allowed(["GET"])
+    try:
+        EngineJob.objects.exists()
+        database = "ok"
+    except DatabaseError:
+        database = "unavailable"
+    models = {
+        endpoint.slug: {"ready": database == "ok", "backend": "builtin"}
+        for endpoint in ENDPOINTS
+        if endpoint.method == "POST"
+    }
+    ok = database == "ok"
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "degraded",
+            "engine": "openjourney-studio-engine",
+            "version": ENGINE_VERSION,
+            "database": database,
+            "models": models,
+        },
+        status=200 if ok else 503,
+    )
+
+
+@api_view
+def license_info(request: HttpRequest) -> HttpResponse:
+    """The engine's version and licence, and the token's owner and limits."""
+    if request.method != "GET":
+        return responses.method_not_allowed(["GET"])
+    token = authenticate(request)
+    if token is None:
+        return responses.unauthorized()
+    active = EngineJob.objects.filter(token=token, status__in=("starting", "booting", "processing"))
+    return JsonResponse(
+        {
+            "engine": "openjourney-studio-engine",
+            "version": ENGINE_VERSION,
+            "license": "MIT",
+            "owner": token.user.get_username(),
+            "token": {"name": token.name, "prefix": token.prefix},
+            "limits": {"max_active_jobs": token.active_job_limit, "active_jobs": active.count()},
+        }
+    )
+
+
+@api_view
+def openapi(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/engine")))
+
+
+@api_view
+def output_file(request: HttpRequest, name: str) -> HttpResponse:
+    """A job's output, at an unguessable name, with its content type."""
+    job = EngineJob.objects.filter(output_file=name).first()
+    if job is None or not default_storage.exists(name):
+        return responses.not_found("No such file.")
+    fault = first_of(active_faults("files", "GET", None), OUTPUT_FAULTS)
+    if fault and fault.kind == FaultKind.OUTPUT_ERROR:
+        return responses.error(503, "The file could not be served (fault switch).")
+    if fault and fault.kind == FaultKind.OUTPUT_NOT_IMAGE:
+        return HttpResponse(b"<html>not an image</html>", content_type="image/png")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400, immutable"
+    if content_type == "image/svg+xml":
+        # An SVG opened directly must not run anything.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@api_view
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return responses.not_found(f"No endpoint at /{rest}.")

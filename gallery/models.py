@@ -1,0 +1,67 @@
+"""Images: every result kept with its recipe, files stored with Django's storage API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ImageQuerySet(models.QuerySet):
+    def for_user(self, user) -> ImageQuerySet:
+        return self.filter(owner=user)
+
+
+def image_path(instance: Image, filename: str) -> str:
+    return f"images/{instance.owner_id}/{filename}"
+
+
+def thumbnail_path(instance: Image, filename: str) -> str:
+    return f"thumbs/{instance.owner_id}/{filename}"
+
+
+class Image(models.Model):
+    """A stored result (or upload) with the recipe that made it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+    )
+    job = models.OneToOneField(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="image"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    endpoint = models.CharField(max_length=100, blank=True, help_text="Empty for an upload.")
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+
+    file = models.FileField(upload_to=image_path, max_length=300)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=300, blank=True)
+    content_type = models.CharField(max_length=50)
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file.")
+    placeholder = models.CharField(max_length=7, default="#888888", help_text="Mean colour.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Image #{self.pk} ({self.endpoint or 'upload'})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:detail", args=[self.pk])
+
+    @property
+    def is_svg(self) -> bool:
+        return self.format == "svg"

@@ -1,0 +1,169 @@
+"""Storing images: results of jobs and uploads, each with a WebP thumbnail and a checksum.
+
+Files are written first and the row created after, in one place: if the row cannot be
+saved the files are removed again, so nothing is left half-saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import warnings
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from gallery.models import Image
+from gallery.svg import UnsafeSvg, sanitise_svg
+
+THUMBNAIL_SIZE = 512
+RASTER_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif"}
+
+
+class InvalidResult(ValueError):
+    """A file that is not an image the studio can keep; the message says why."""
+
+
+def decode_raster(content: bytes, max_pixels: int) -> PILImage.Image:
+    """Open and fully decode an image, refusing non-images and decompression bombs."""
+    previous = PILImage.MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            PILImage.MAX_IMAGE_PIXELS = max_pixels
+            image = PILImage.open(io.BytesIO(content))
+            if image.width * image.height > max_pixels:
+                raise InvalidResult(
+                    f"The image is too large: {image.width}×{image.height} pixels "
+                    f"(the limit is {max_pixels:,})."
+                )
+            image.load()
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise InvalidResult(
+            f"The image is too large (the limit is {max_pixels:,} pixels)."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InvalidResult):
+            raise
+        raise InvalidResult("The file is not an image the studio can read.") from None
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = previous
+    if image.format not in RASTER_FORMATS:
+        raise InvalidResult(f"Images in {image.format} format are not accepted.")
+    return image
+
+
+def _thumbnail(image: PILImage.Image) -> tuple[bytes, str]:
+    """A WebP thumbnail and the image's mean colour (the placeholder while it loads)."""
+    thumb = ImageOps.exif_transpose(image)
+    thumb = thumb.convert("RGBA" if "A" in thumb.getbands() else "RGB")
+    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), PILImage.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "WEBP", quality=80, method=4)
+    mean = thumb.convert("RGB").resize((1, 1), PILImage.Resampling.BOX).getpixel((0, 0))
+    return buffer.getvalue(), "#{:02x}{:02x}{:02x}".format(*mean)
+
+
+def _svg_size(data: bytes) -> tuple[int, int]:
+    import re
+
+    match = re.search(rb'viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)', data)
+    if match:
+        return round(float(match.group(1))), round(float(match.group(2)))
+    return 0, 0
+
+
+def create_image(
+    owner,
+    content: bytes,
+    *,
+    declared_type: str = "",
+    job=None,
+    parent=None,
+    endpoint: str = "",
+    prompt: str = "",
+    negative_prompt: str = "",
+    params: dict | None = None,
+    seed: int | None = None,
+    max_pixels: int | None = None,
+) -> Image:
+    """Validate ``content``, store it with a thumbnail, and create its gallery row."""
+    stem = secrets.token_urlsafe(16)
+    thumb_name = ""
+    if declared_type == "image/svg+xml" or content.lstrip()[:5] in (b"<?xml", b"<svg "):
+        try:
+            content = sanitise_svg(content)
+        except UnsafeSvg as exc:
+            raise InvalidResult(str(exc)) from None
+        fmt, content_type = "svg", "image/svg+xml"
+        width, height = _svg_size(content)
+        thumb_bytes, placeholder = b"", "#f4f4f4"
+    else:
+        image = decode_raster(content, max_pixels or settings.STUDIO_MAX_UPLOAD_PIXELS)
+        fmt = RASTER_FORMATS[image.format]
+        content_type = f"image/{fmt}"
+        width, height = image.size
+        thumb_bytes, placeholder = _thumbnail(image)
+
+    instance = Image(
+        owner=owner,
+        job=job,
+        parent=parent,
+        endpoint=endpoint,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        params=params or {},
+        seed=seed,
+        content_type=content_type,
+        format=fmt,
+        width=width,
+        height=height,
+        size_bytes=len(content),
+        checksum=hashlib.sha256(content).hexdigest(),
+        placeholder=placeholder,
+    )
+    instance.file.save(f"{stem}.{fmt}", ContentFile(content), save=False)
+    try:
+        if thumb_bytes:
+            instance.thumbnail.save(f"{stem}.webp", ContentFile(thumb_bytes), save=False)
+            thumb_name = instance.thumbnail.name
+        with transaction.atomic():
+            instance.save()
+    except Exception:
+        default_storage.delete(instance.file.name)
+        if thumb_name:
+            default_storage.delete(thumb_name)
+        raise
+    return instance
+
+
+def store_job_result(job, content: bytes, content_type: str) -> Image:
+    """The downloaded output of ``job`` as a gallery image carrying the job's recipe."""
+    allowed = {"image/png", "image/jpeg", "image/webp", "image/svg+xml", ""}
+    if content_type not in allowed and not content_type.startswith("application/octet"):
+        raise InvalidResult(f"The API's result is {content_type or 'untyped'}, not an image.")
+    params = {k: v for k, v in job.input.items() if k not in ("prompt", "negative_prompt")}
+    return create_image(
+        job.owner,
+        content,
+        declared_type=content_type,
+        job=job,
+        parent=job.parent_image,
+        endpoint=job.endpoint,
+        prompt=str(job.input.get("prompt", "")),
+        negative_prompt=str(job.input.get("negative_prompt", "")),
+        params=params,
+        seed=job.seed,
+        max_pixels=100_000_000,
+    )
+
+
+def delete_image_files(image: Image) -> None:
+    for field in (image.file, image.thumbnail):
+        if field.name:
+            default_storage.delete(field.name)

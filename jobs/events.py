@@ -1,0 +1,32 @@
+"""Live updates: each change of a job is published on its owner's Redis channel."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+_pool: redis.ConnectionPool | None = None
+
+
+def channel_for(user_id: int) -> str:
+    return f"studio:user:{user_id}:jobs"
+
+
+def _client() -> redis.Redis:
+    global _pool
+    if _pool is None:
+        _pool = redis.ConnectionPool.from_url(settings.REDIS_URL, socket_timeout=2)
+    return redis.Redis(connection_pool=_pool)
+
+
+def publish_job(job) -> None:
+    """Tell the owner's open pages that ``job`` changed. Best effort: pages also poll."""
+    message = json.dumps({"job": job.pk, "status": job.status})
+    try:
+        _client().publish(channel_for(job.owner_id), message)
+    except redis.RedisError:
+        logger.warning("could not publish the update of job %s", job.pk)

@@ -1,0 +1,235 @@
+"""Celery tasks of the studio's jobs: submit, follow, store; and a reconciler for lost work.
+
+Every task takes a job id, re-reads the row, and does nothing when the job has moved on,
+so a message delivered twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import redis
+from celery import shared_task
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.events import publish_job
+from jobs.models import FOLLOWED, Job, Stage
+from openjourney.client import (
+    ApiError,
+    MalformedResponse,
+    RateLimited,
+    ServerError,
+    SubmitUncertain,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
+
+logger = logging.getLogger(__name__)
+MAX_SUBMIT_ATTEMPTS = 6
+MAX_SAVE_ATTEMPTS = 5
+FOLLOW_LEASE_MS = 15_000
+
+
+def _fail(job_id: int, message: str) -> None:
+    now = timezone.now()
+    updated = (
+        Job.objects.filter(pk=job_id)
+        .exclude(status__in=(Stage.SUCCEEDED, Stage.FAILED, Stage.CANCELLED))
+        .update(status=Stage.FAILED, error=message, finished_at=now, next_poll_at=None)
+    )
+    if updated:
+        publish_job(Job.objects.get(pk=job_id))
+
+
+def validation_sentence(error: ValidationFailed) -> str:
+    if not error.errors:
+        return f"The API refused the request: {error}"
+    parts = [f"{field}: {' '.join(messages)}" for field, messages in sorted(error.errors.items())]
+    return "The API refused the request. " + "; ".join(parts)
+
+
+@shared_task(acks_late=True)
+def submit_job(job_id: int) -> None:
+    """Send a queued job to the API once; a retry after a crash reuses its Idempotency-Key."""
+    from jobs.api import get_client
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.status not in (Stage.QUEUED, Stage.SUBMITTING):
+        return
+    Job.objects.filter(pk=job_id).update(status=Stage.SUBMITTING, attempts=F("attempts") + 1)
+    attempt = job.attempts + 1
+    try:
+        info = get_client().submit(job.endpoint, job.input, idempotency_key=str(job.submit_key))
+    except RateLimited as error:
+        Job.objects.filter(pk=job_id, status=Stage.SUBMITTING).update(status=Stage.QUEUED)
+        submit_job.apply_async((job_id,), countdown=max(1.0, error.retry_after))
+        return
+    except ValidationFailed as error:
+        _fail(job_id, validation_sentence(error))
+        return
+    except Unauthorized:
+        _fail(job_id, "The API refused the studio's token. Check OPENJOURNEY_API_TOKEN.")
+        return
+    except (Unavailable, SubmitUncertain, ServerError, MalformedResponse) as error:
+        if attempt >= MAX_SUBMIT_ATTEMPTS:
+            _fail(job_id, f"The API could not take the job: {error}")
+        else:
+            # Same Idempotency-Key next time: a submit that did arrive is found, not repeated.
+            submit_job.apply_async((job_id,), countdown=min(2**attempt, 30))
+        return
+    except ApiError as error:
+        _fail(job_id, f"The API refused the job: {error}")
+        return
+
+    now = timezone.now()
+    status = info.status if info.status in FOLLOWED else Stage.STARTING
+    Job.objects.filter(pk=job_id, status=Stage.SUBMITTING).update(
+        status=status,
+        upstream_id=info.id[:100],
+        upstream_status=info.status[:20],
+        submitted_at=now,
+        next_poll_at=now + timedelta(seconds=0.25),
+        seed=info.seed if job.seed is None and info.seed is not None else job.seed,
+    )
+    job.refresh_from_db()
+    publish_job(job)
+    if info.is_terminal and job.status in FOLLOWED:
+        from jobs.follow import apply_job_info
+
+        apply_job_info(job, info)
+    else:
+        follow_jobs.delay()
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+
+
+def follow_lease_key() -> str:
+    """One follower per database: studios (or test runs) sharing a Redis don't collide."""
+    name = str(connection.settings_dict.get("NAME", ""))
+    return (
+        "studio:follow:lease:" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
+    )
+
+
+@shared_task
+def follow_jobs(chain: str | None = None) -> None:
+    """Poll the jobs that are due, then re-schedule itself while any job is followed.
+
+    One chain runs at a time, holding a lease in Redis; a call without ``chain`` (from a
+    submit or the scheduler) starts one only when none holds the lease, so a chain whose
+    message was lost is replaced within the lease's life.
+    """
+    from jobs.follow import sweep
+
+    store = _redis()
+    lease = follow_lease_key()
+    if chain is None:
+        chain = uuid.uuid4().hex
+        if not store.set(lease, chain, nx=True, px=FOLLOW_LEASE_MS):
+            return
+    elif store.get(lease) != chain.encode():
+        return
+    store.pexpire(lease, FOLLOW_LEASE_MS)
+
+    started = time.monotonic()
+    result = sweep()
+    if result.next_due_in is None:
+        if store.get(lease) == chain.encode():
+            store.delete(lease)
+        # A job may have arrived between the sweep and the delete: look once more.
+        if Job.objects.filter(status__in=FOLLOWED).exists():
+            follow_jobs.delay()
+        return
+    # Space sweeps so that polls stay under the configured rate.
+    spent = time.monotonic() - started
+    min_gap = result.polled / settings.FOLLOW_MAX_POLLS_PER_SECOND - spent
+    countdown = max(0.05, min_gap, min(result.next_due_in, 1.0))
+    follow_jobs.apply_async((chain,), countdown=countdown)
+
+
+@shared_task(acks_late=True)
+def store_result(job_id: int) -> None:
+    """Download a finished job's output, store it and make it a gallery image."""
+    from gallery.services import InvalidResult, store_job_result
+    from jobs.api import get_client
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.status != Stage.SAVING:
+        return
+    if hasattr(job, "image"):
+        _finish(job)
+        return
+    Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
+    client = get_client()
+    try:
+        content, content_type = client.download(
+            job.output_url, max_bytes=settings.STUDIO_MAX_RESULT_BYTES
+        )
+        store_job_result(job, content, content_type)
+    except (Unavailable, ServerError) as error:
+        if job.attempts + 1 >= MAX_SAVE_ATTEMPTS:
+            _fail(job_id, f"The result could not be downloaded: {error}")
+        else:
+            store_result.apply_async((job_id,), countdown=min(2 ** (job.attempts + 1), 30))
+        return
+    except (MalformedResponse, InvalidResult) as error:
+        _fail(job_id, str(error))
+        return
+    _finish(job)
+
+
+def _finish(job: Job) -> None:
+    updated = Job.objects.filter(pk=job.pk, status=Stage.SAVING).update(
+        status=Stage.SUCCEEDED, finished_at=timezone.now()
+    )
+    if updated:
+        job.refresh_from_db()
+        publish_job(job)
+
+
+@shared_task
+def cancel_upstream(job_id: int) -> None:
+    """Ask the API to cancel (our engine can; the hosted service drops the result)."""
+    from jobs.api import get_client
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not job.upstream_id:
+        return
+    try:
+        get_client().cancel(job.upstream_id)
+    except ApiError as error:
+        logger.info("upstream cancel of job %s not possible: %s", job_id, error)
+
+
+@shared_task
+def reconcile_jobs() -> dict[str, int]:
+    """Find jobs whose messages were lost (a killed worker, a flushed Redis) and go on."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    counts = {"submit": 0, "save": 0}
+    for job_id in Job.objects.filter(
+        status__in=(Stage.QUEUED, Stage.SUBMITTING), updated_at__lt=stale
+    ).values_list("pk", flat=True)[:500]:
+        Job.objects.filter(pk=job_id).update(updated_at=now)
+        submit_job.delay(job_id)
+        counts["submit"] += 1
+    for job_id in Job.objects.filter(status=Stage.SAVING, updated_at__lt=stale).values_list(
+        "pk", flat=True
+    )[:500]:
+        Job.objects.filter(pk=job_id).update(updated_at=now)
+        store_result.delay(job_id)
+        counts["save"] += 1
+    Job.objects.filter(status__in=FOLLOWED, next_poll_at__isnull=True).update(next_poll_at=now)
+    if Job.objects.filter(status__in=FOLLOWED).exists():
+        follow_jobs.delay()
+    return counts

@@ -1,0 +1,150 @@
+"""The real stack as subprocesses (uvicorn web server + Celery worker) on the test database.
+
+Browser tests and benchmarks use it: the page talks to a real ASGI server (server-sent
+events included), the engine is served by that same server, and jobs run in a separate
+worker process, as under `make run`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+STACK_TOKEN = "oje_test-stack-token-0123456789abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is connected to now (the test database)."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@dataclass
+class Stack:
+    url: str
+    media_root: Path
+    queue: str
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(
+            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            for log in self.logs
+            if log.exists()
+        )
+
+
+def start_stack(
+    settings_dict: dict,
+    redis_url: str,
+    workdir: Path,
+    *,
+    worker_concurrency: int = 2,
+    extra_env: dict[str, str] | None = None,
+    worker_args: list[str] | None = None,
+    queue: str | None = None,
+    engine_worker: bool = False,
+) -> Stack:
+    """Start web and worker on ``settings_dict``'s database; wait until the web answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    media_root = workdir / "media"
+    media_root.mkdir(parents=True, exist_ok=True)
+    queue = queue or f"stack-{uuid.uuid4().hex[:10]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "DEBUG": "1",
+        "STUDIO_DATA_DIR": str(workdir),
+        "DATABASE_URL": database_url(settings_dict),
+        "MEDIA_ROOT": str(media_root),
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": queue,
+        "FOLLOW_QUEUE": f"{queue}.follow",
+        "ENGINE_QUEUE": f"{queue}.engine" if engine_worker else queue,
+        "OPENJOURNEY_API_URL": f"{url}/engine",
+        "OPENJOURNEY_API_TOKEN": STACK_TOKEN,
+        "PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "web": [
+            sys.executable, "-m", "uvicorn", "studio.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        ],
+        "worker": [
+            str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
+            "--concurrency", str(worker_concurrency), "-Q", f"{queue},{queue}.follow",
+            "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip",
+            *(worker_args or []),
+        ],
+    }  # fmt: skip
+    if engine_worker:
+        # The engine as a separate service would run: workers of its own.
+        commands["engine-worker"] = [
+            str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
+            "--concurrency", "2", "-Q", f"{queue}.engine",
+            "--hostname", f"{queue}-engine@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+    stack = Stack(url=url, media_root=media_root, queue=queue)
+    for name, command in commands.items():
+        log = workdir / f"{name}.log"
+        stack.logs.append(log)
+        stack.processes.append(
+            subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in stack.processes):
+            stack.stop()
+            raise RuntimeError("the stack exited early:\n" + stack.log_tail())
+        try:
+            httpx.get(f"{url}/engine/v1/internal/ping", timeout=1)
+            return stack
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stack.stop()
+    raise RuntimeError("the stack did not answer within 60 s:\n" + stack.log_tail())
