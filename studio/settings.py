@@ -160,9 +160,11 @@ CELERY_TASK_ROUTES = {
     "engine.tasks.*": {"queue": ENGINE_QUEUE},
     "jobs.tasks.follow_jobs": {"queue": FOLLOW_QUEUE},
 }
-# A worker started without -Q consumes all of these.
+# A worker started without -Q consumes all of these. Each queue is bound by its own name:
+# without it Celery binds them all to the default key, and every message reaches each.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
+    Queue(name, routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
 ]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

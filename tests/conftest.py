@@ -80,7 +80,7 @@ def _celery_worker_session(redis_url):
     app.conf.update(
         broker_url=redis_url,
         task_default_queue=queue,
-        task_queues=[Queue(queue)],
+        task_queues=[Queue(queue, routing_key=queue)],
         task_routes={
             "engine.tasks.*": {"queue": queue},
             "jobs.tasks.follow_jobs": {"queue": queue},
