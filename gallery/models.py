@@ -10,7 +10,22 @@ from django.utils import timezone
 
 class ImageQuerySet(models.QuerySet):
     def for_user(self, user) -> ImageQuerySet:
+        """The user's own images (their private ones and those they shared)."""
         return self.filter(owner=user)
+
+    def visible_to(self, user) -> ImageQuerySet:
+        """Images the user may see: their own, and those of teams they belong to."""
+        from teams.models import Membership
+
+        teams = Membership.objects.filter(user=user).values("team_id")
+        return self.filter(models.Q(owner=user) | models.Q(team_id__in=teams))
+
+    def editable_by(self, user) -> ImageQuerySet:
+        """Images the user may change or delete: their own, and their teams' as an editor."""
+        from teams.models import CAN_EDIT, Membership
+
+        teams = Membership.objects.filter(user=user, role__in=CAN_EDIT).values("team_id")
+        return self.filter(models.Q(owner=user) | models.Q(team_id__in=teams))
 
 
 def image_path(instance: Image, filename: str) -> str:
@@ -26,6 +41,10 @@ class Image(models.Model):
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+    )
+    # Shared with one of the author's teams, or private (None).
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="images"
     )
     job = models.OneToOneField(
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="image"
@@ -54,7 +73,11 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at", "-id"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"]),
+            models.Index(fields=["team", "-created_at", "-id"]),
+            models.Index(fields=["endpoint", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Image #{self.pk} ({self.endpoint or 'upload'})"
@@ -65,3 +88,36 @@ class Image(models.Model):
     @property
     def is_svg(self) -> bool:
         return self.format == "svg"
+
+
+class Favourite(models.Model):
+    """A user's star on an image."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "image"], name="favourite_once")]
+
+
+class Collection(models.Model):
+    """A named board of images; an image may be in several."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+    )
+    name = models.CharField(max_length=100)
+    images = models.ManyToManyField(Image, related_name="collections", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="collection_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

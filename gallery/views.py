@@ -14,8 +14,13 @@ from gallery.models import Image
 
 
 def get_image_for(user, pk: int) -> Image:
-    """The user's image, or 404 (another user's image is as absent as a missing one)."""
-    return get_object_or_404(Image, pk=pk, owner=user)
+    """An image the user may see, or 404 (another user's is as absent as a missing one)."""
+    return get_object_or_404(Image.objects.visible_to(user), pk=pk)
+
+
+def get_editable_image_for(user, pk: int) -> Image:
+    """An image the user may change or delete, or 404."""
+    return get_object_or_404(Image.objects.editable_by(user), pk=pk)
 
 
 def file_response(name: str, content_type: str, *, download_name: str | None = None):

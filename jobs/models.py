@@ -61,6 +61,10 @@ class Job(models.Model):
     input = models.JSONField(default=dict)
     seed = models.BigIntegerField(null=True, blank=True)
     batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # "Save to": the team whose gallery gets the result (and whose token runs the job).
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     parent_image = models.ForeignKey(
         "gallery.Image",
         null=True,

@@ -59,6 +59,36 @@ def outsider(password):
 
 
 @pytest.fixture
+def team(owner):
+    """A team the owner owns."""
+    from teams.models import Membership, Role, Team
+
+    team = Team.objects.create(name="Studio team", created_by=owner)
+    Membership.objects.create(team=team, user=owner, role=Role.OWNER)
+    return team
+
+
+@pytest.fixture
+def member(team, password):
+    """An editor of the owner's team."""
+    from teams.models import Membership, Role
+
+    user = UserFactory(username="member", password=password)
+    Membership.objects.create(team=team, user=user, role=Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def viewer(team, password):
+    """A viewer of the owner's team."""
+    from teams.models import Membership, Role
+
+    user = UserFactory(username="viewer", password=password)
+    Membership.objects.create(team=team, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
     return client
