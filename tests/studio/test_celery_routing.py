@@ -21,14 +21,20 @@ def app(settings):
             "jobs.tasks.follow_jobs": {"queue": "studio-x.follow"},
         },
     )
-    app.amqp.__dict__.pop("queues", None)
+    _refresh(app)
     yield app
     app.conf.update(saved)
+    _refresh(app)
+
+
+def _refresh(app) -> None:
+    # Celery caches its queues and routes the first time a task is sent.
     app.amqp.__dict__.pop("queues", None)
+    app.amqp.flush_routes()
 
 
 def bound_queues(app, task_name: str) -> set[str]:
-    route = app.amqp.router.route({}, task_name)
+    route = app.amqp.Router().route({}, task_name)
     queue = route["queue"]
     return {
         q.name
