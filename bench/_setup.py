@@ -10,6 +10,10 @@ import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[1]
+# `python bench/x.py` puts bench/ first on the path, where bench/engine.py would shadow the
+# engine package: the project's root comes first instead.
+_BENCH_DIR = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _BENCH_DIR]
 sys.path.insert(0, str(BASE_DIR))
 
 

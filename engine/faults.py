@@ -63,8 +63,10 @@ def _from_settings(slug: str, method: str, token: ApiToken | None) -> list[Activ
     return found
 
 
-def _from_database(slug: str, method: str, token: ApiToken | None) -> list[ActiveFault]:
-    rows = Fault.objects.filter(enabled=True)
+def _from_database(
+    slug: str, method: str, token: ApiToken | None, kinds: set[str]
+) -> list[ActiveFault]:
+    rows = Fault.objects.filter(enabled=True, kind__in=kinds)
     if token is None:
         rows = rows.filter(token__isnull=True)
     else:
@@ -84,11 +86,19 @@ def _from_database(slug: str, method: str, token: ApiToken | None) -> list[Activ
     return found
 
 
-def active_faults(slug: str, method: str, token: ApiToken | None) -> list[ActiveFault]:
-    """Every fault that fires for this request, settings first."""
+# What each kind of request can do with a fault: a counted fault is spent only where it acts.
+SUBMIT_KINDS = {*HTTP_FAULTS, FaultKind.SLOW, *JOB_FAULTS}
+POLL_KINDS = {*HTTP_FAULTS, FaultKind.SLOW}
+
+
+def active_faults(
+    slug: str, method: str, token: ApiToken | None, kinds: set[str]
+) -> list[ActiveFault]:
+    """Every fault of ``kinds`` that fires for this request, settings first."""
     if not settings.ENGINE_FAULTS and not Fault.objects.filter(enabled=True).exists():
         return []
-    return _from_settings(slug, method, token) + _from_database(slug, method, token)
+    from_settings = [f for f in _from_settings(slug, method, token) if f.kind in kinds]
+    return from_settings + _from_database(slug, method, token, kinds)
 
 
 def http_fault_response(faults: list[ActiveFault]) -> HttpResponse | None:

@@ -39,11 +39,13 @@ def submit_job(
     returned instead: a client unsure whether its POST arrived can send it again.
     """
     if idempotency_key:
-        if len(idempotency_key) > 100:
-            return Refusal(400, "The Idempotency-Key header is longer than 100 characters.")
+        if len(idempotency_key) > 100 or not all(" " <= ch <= "~" for ch in idempotency_key):
+            return Refusal(
+                400, "The Idempotency-Key header must be at most 100 printable characters."
+            )
         existing = EngineJob.objects.filter(token=token, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _same_request(existing, endpoint, body)
     result = validate(endpoint, body)
     if not result.ok:
         return Refusal(422, "The request body is invalid.", errors=result.errors)
@@ -93,6 +95,16 @@ def submit_job(
 
         transaction.on_commit(lambda: run_job.delay(job.pk))
     return job
+
+
+def _same_request(existing: EngineJob, endpoint: Endpoint, body: object) -> EngineJob | Refusal:
+    """A repeated key returns its job, but only for the same request (as the IETF draft)."""
+    result = validate(endpoint, body)
+    asked = {k: v for k, v in result.data.items() if k != "seed" or "seed" in (body or {})}
+    kept = {k: v for k, v in existing.input.items() if k in asked or k != "seed"}
+    if existing.endpoint != endpoint.slug or not result.ok or asked != kept:
+        return Refusal(422, "This Idempotency-Key was already used for a different request.")
+    return existing
 
 
 def cancel_job(job: EngineJob) -> EngineJob:

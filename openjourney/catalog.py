@@ -930,6 +930,11 @@ def _clean(spec: Field, value: object) -> tuple[object, list[str]]:
 def _string_problems(spec: Field, value: str) -> list[str]:
     if spec.required and not value.strip():
         return ["This field may not be blank."]
+    if spec.kind is not FieldKind.IMAGE and (
+        "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    ):
+        # NUL and lone surrogates can be neither stored (PostgreSQL refuses them) nor sent on.
+        return ["Contains a NUL character or an unpaired surrogate, which is not allowed."]
     problems: list[str] = []
     if spec.max_length is not None and len(value) > spec.max_length:
         problems.append(
@@ -953,14 +958,29 @@ def _bound_problems(spec: Field, value: int | float) -> list[str]:
 def _is_http_url(value: str) -> bool:
     """An absolute http(s) URL with a host. Whether the host is safe to fetch is not checked
     here: that happens where the URL is fetched."""
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if any(
+        ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF
+        for ch in value
+    ):
         return False
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return False
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if "[" in userinfo or "]" in userinfo:
+        return False
+    if "[" in host or "]" in host:
+        # Brackets only around a whole IPv6 literal, as in http://[::1]:8000/.
+        return bool(_BRACKETED_HOST.fullmatch(host))
+    return bool(_HOST_PORT.fullmatch(host))
+
+
+_BRACKETED_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\](?::\d*)?")
+_HOST_PORT = re.compile(r"[^\[\]@/?#:\s]+(?::\d*)?")
 
 
 def _number(value: float | int) -> str:

@@ -266,11 +266,18 @@ def _job_schema() -> dict[str, Any]:
         "completed_at": _nullable("string", format="date-time"),
         "metrics": _ref("schemas", "JobMetrics"),
     }
+    # Replicate's links to the job, which the engine adds; optional, as the hosted service's
+    # answers are not known to carry them.
+    links = {
+        "type": "object",
+        "description": "Absolute URLs to poll and to cancel the job.",
+        "properties": {"get": {"type": "string"}, "cancel": {"type": "string"}},
+    }
     return {
         "type": "object",
         "title": "Job",
         "required": list(properties),
-        "properties": properties,
+        "properties": {**properties, "urls": links},
     }
 
 
@@ -313,7 +320,7 @@ def _components() -> dict[str, Any]:
         "BadRequest": {
             "description": (
                 "The body is not valid JSON, or the Idempotency-Key header is longer than "
-                f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters."
+                f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters or not printable."
             ),
             "content": error,
         },
@@ -345,10 +352,15 @@ def _components() -> dict[str, Any]:
             "required": False,
             "description": (
                 "Our extension. A POST repeated with a key this token has used before returns "
-                "the job that the first one created instead of creating another. Surrounding "
+                "the job that the first one created instead of creating another; the same key "
+                "with a different request is refused (422). Printable ASCII; surrounding "
                 "whitespace is ignored; an empty key is no key."
             ),
-            "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+            "schema": {
+                "type": "string",
+                "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                "pattern": "^[\\x20-\\x7E]*$",
+            },
             "x-openjourney-extension": True,
         }
     }

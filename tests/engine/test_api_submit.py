@@ -256,3 +256,16 @@ def test_idempotency_key_is_per_token(client, auth):
         {"Authorization": f"Bearer {other}", "Idempotency-Key": "k"},
     ).json()
     assert first["id"] != second["id"]
+
+
+def test_idempotency_key_with_a_different_request_is_refused(client, auth):
+    headers = {**auth, "Idempotency-Key": "studio-job-20"}
+    post(client, "/engine/v1/flux/dev", {"prompt": "a", "canvas": "Square"}, headers)
+    other = post(client, "/engine/v1/flux/dev", {"prompt": "b", "canvas": "Square"}, headers)
+    assert other.status_code == 422
+    assert "different request" in other.json()["detail"]
+    elsewhere = post(
+        client, "/engine/v1/sd/3.5/large", {"prompt": "a", "canvas": "Square"}, headers
+    )
+    assert elsewhere.status_code == 422
+    assert EngineJob.objects.count() == 1

@@ -291,7 +291,11 @@ def test_post_model_and_utility_responses(doc: dict[str, Any]) -> None:
         assert [(p["name"], p["in"], p["required"]) for p in params] == [
             ("Idempotency-Key", "header", False)
         ]
-        assert params[0]["schema"] == {"type": "string", "maxLength": 100}
+        assert params[0]["schema"] == {
+            "type": "string",
+            "maxLength": 100,
+            "pattern": "^[\\x20-\\x7E]*$",
+        }
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": "#/components/schemas/Job"}
         unprocessable = resolve(doc, operation["responses"]["422"])
@@ -510,6 +514,8 @@ def test_job_schema(doc: dict[str, Any]) -> None:
     assert metrics["properties"]["step"]["type"] == "integer"
     assert metrics["properties"]["steps"]["type"] == "integer"
     assert metrics["required"] == ["predict_time"]
+    assert "urls" not in job["required"]  # the engine's addition (Replicate's shape)
+    assert set(props["urls"]["properties"]) == {"get", "cancel"}
 
     running = {
         "id": "j_123",
