@@ -102,6 +102,9 @@ class Favourite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "image"], name="favourite_once")]
 
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.image_id}"
+
 
 class Collection(models.Model):
     """A named board of images; an image may be in several."""

@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # The Openjourney API the studio calls: the project's own engine unless configured.
 OPENJOURNEY_API_URL = env_str("OPENJOURNEY_API_URL", f"http://127.0.0.1:{PORT}/engine").rstrip("/")
 OPENJOURNEY_API_TOKEN = env_str("OPENJOURNEY_API_TOKEN")
+if OPENJOURNEY_API_TOKEN is None and env_str("OPENJOURNEY_API_TOKEN_FILE"):
+    # A secret file (Docker's convention), e.g. the token `ensure_studio_token` wrote.
+    _token_file = Path(env_str("OPENJOURNEY_API_TOKEN_FILE"))
+    OPENJOURNEY_API_TOKEN = _token_file.read_text().strip() if _token_file.exists() else None
 
 # Following jobs: sweeps poll due jobs in batches, never above this many polls a second.
 FOLLOW_MAX_POLLS_PER_SECOND = env_int("FOLLOW_MAX_POLLS_PER_SECOND", 200)

@@ -133,3 +133,19 @@ def test_every_variable_read_is_listed_in_env_example():
         read |= set(re.findall(r'env_\w+\(\s*"([A-Z][A-Z0-9_]+)"', source.read_text()))
     assert read, "no variables found: the pattern is stale"
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+
+
+def test_api_token_can_come_from_a_file(tmp_path):
+    token_file = tmp_path / "engine-token"
+    token_file.write_text("oje_from-a-file\n")
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.OPENJOURNEY_API_TOKEN)"
+    )
+    env = {"OPENJOURNEY_API_TOKEN": "", "OPENJOURNEY_API_TOKEN_FILE": str(token_file)}
+    result = run_python(code, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "oje_from-a-file"
+    # The variable itself wins over the file.
+    result = run_python(code, {**env, "OPENJOURNEY_API_TOKEN": "oje_direct"}, tmp_path)
+    assert result.stdout.strip() == "oje_direct"
