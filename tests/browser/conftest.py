@@ -55,7 +55,9 @@ def stack(_stack, transactional_db, settings):
         pytest.fail("a stack process died:\n" + _stack.log_tail())
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, and async tests elsewhere cannot start theirs meanwhile.
+@pytest.fixture(scope="module")
 def _browser():
     require_service("Chromium (apt-get install chromium)", CHROMIUM is not None)
     from playwright.sync_api import sync_playwright
