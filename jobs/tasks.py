@@ -137,7 +137,11 @@ def follow_jobs(chain: str | None = None) -> None:
         chain = uuid.uuid4().hex
         if not store.set(lease, chain, nx=True, px=FOLLOW_LEASE_MS):
             return
-    elif store.get(lease) != chain.encode():
+    elif store.get(lease) != chain.encode() and not store.set(
+        lease, chain, nx=True, px=FOLLOW_LEASE_MS
+    ):
+        # Another chain holds the lease. (A lease that vanished — Redis restarted or
+        # flushed — is taken back, so following never stops for want of a kick.)
         return
     store.pexpire(lease, FOLLOW_LEASE_MS)
 

@@ -117,10 +117,6 @@ def _celery_worker_session(redis_url):
         },
         task_always_eager=False,
     )
-    # A follower lease left by an earlier, interrupted run would hold up this one's.
-    store = redis.Redis.from_url(redis_url)
-    for key in store.scan_iter("studio:follow:lease:*"):
-        store.delete(key)
     with start_worker(
         app,
         pool="threads",

@@ -1,0 +1,89 @@
+"""The follower chain: one per database, held by a Redis lease that survives losing Redis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+
+from jobs import tasks
+from jobs.follow import poll_interval
+from jobs.models import Job, Stage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    client = redis.Redis.from_url(redis_url)
+    client.delete(tasks.follow_lease_key())
+    yield client
+    client.delete(tasks.follow_lease_key())
+
+
+@pytest.fixture
+def scheduled(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        tasks.follow_jobs, "apply_async", lambda args, countdown: calls.append((args, countdown))
+    )
+    monkeypatch.setattr(tasks.follow_jobs, "delay", lambda *args: calls.append((args, None)))
+    return calls
+
+
+@pytest.fixture
+def followed_job(owner):
+    # Not due yet: the sweep polls nothing, so no upstream is needed.
+    return Job.objects.create(
+        owner=owner,
+        endpoint="flux/dev",
+        status=Stage.PROCESSING,
+        upstream_id="abc",
+        next_poll_at=timezone.now() + timedelta(seconds=3),
+    )
+
+
+def test_a_kick_starts_a_chain_that_reschedules_itself(store, scheduled, followed_job):
+    tasks.follow_jobs()
+    chain = store.get(tasks.follow_lease_key()).decode()
+    assert len(scheduled) == 1
+    args, countdown = scheduled[0]
+    assert args == (chain,)
+    assert 0.05 <= countdown <= 1.0
+
+
+def test_a_kick_does_nothing_while_another_chain_runs(store, scheduled, followed_job):
+    store.set(tasks.follow_lease_key(), "other-chain")
+    tasks.follow_jobs()
+    assert scheduled == []
+    assert store.get(tasks.follow_lease_key()) == b"other-chain"
+
+
+def test_a_chain_stops_when_another_holds_the_lease(store, scheduled, followed_job):
+    store.set(tasks.follow_lease_key(), "other-chain")
+    tasks.follow_jobs("my-chain")
+    assert scheduled == []
+
+
+def test_a_chain_takes_back_a_lease_that_vanished(store, scheduled, followed_job):
+    # Redis restarted or was flushed between two links of the chain.
+    tasks.follow_jobs("my-chain")
+    assert store.get(tasks.follow_lease_key()) == b"my-chain"
+    assert scheduled[0][0] == ("my-chain",)
+
+
+def test_the_chain_ends_and_frees_the_lease_when_nothing_is_followed(store, scheduled):
+    tasks.follow_jobs()
+    assert store.get(tasks.follow_lease_key()) is None
+    assert scheduled == []
+
+
+def test_poll_interval_starts_fast_and_backs_off_to_the_cap(settings):
+    settings.FOLLOW_MAX_INTERVAL = 5
+    intervals = [poll_interval(n) for n in range(12)]
+    assert intervals[0] == 0.25
+    assert intervals == sorted(intervals)
+    assert intervals[-1] == 5
