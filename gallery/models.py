@@ -27,6 +27,37 @@ class ImageQuerySet(models.QuerySet):
         teams = Membership.objects.filter(user=user, role__in=CAN_EDIT).values("team_id")
         return self.filter(models.Q(owner=user) | models.Q(team_id__in=teams))
 
+    # --- search (gallery/search.py) ------------------------------------------------------
+
+    def matching(self, text: str) -> ImageQuerySet:
+        """Every word of ``text`` in the prompt or the negative prompt, any case."""
+        images = self
+        for word in text.split():
+            images = images.filter(
+                models.Q(prompt__icontains=word) | models.Q(negative_prompt__icontains=word)
+            )
+        return images
+
+    def older_than(self, created_at, pk: int) -> ImageQuerySet:
+        """Keyset pagination, newest first: the images after (created_at, pk).
+
+        ``created_at <= c`` on its own bounds the index range; the OR breaks the ties.
+        """
+        return self.filter(created_at__lte=created_at).filter(
+            models.Q(created_at__lt=created_at) | models.Q(created_at=created_at, pk__lt=pk)
+        )
+
+    def in_collection(self, collection) -> ImageQuerySet:
+        """In the collection: its (few) rows drive the query, by the (collection, image) key."""
+        through = Collection.images.through
+        return self.filter(
+            pk__in=through.objects.filter(collection_id=collection.pk).values("image_id")
+        )
+
+    def starred_by(self, user) -> ImageQuerySet:
+        """The user's favourites: driven by the (user, image) key of their stars."""
+        return self.filter(pk__in=Favourite.objects.filter(user=user).values("image_id"))
+
 
 def image_path(instance: Image, filename: str) -> str:
     return f"images/{instance.owner_id}/{filename}"
@@ -77,6 +108,14 @@ class Image(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"]),
             models.Index(fields=["team", "-created_at", "-id"]),
             models.Index(fields=["endpoint", "-created_at"]),
+            # The gallery's model filter, in date order, on each part of the visible set
+            # (the user's own images, each team's): gallery/search.py.
+            models.Index(
+                fields=["owner", "endpoint", "-created_at", "-id"], name="gallery_owner_model_idx"
+            ),
+            models.Index(
+                fields=["team", "endpoint", "-created_at", "-id"], name="gallery_team_model_idx"
+            ),
         ]
 
     def __str__(self) -> str:

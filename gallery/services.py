@@ -91,6 +91,7 @@ def create_image(
     params: dict | None = None,
     seed: int | None = None,
     max_pixels: int | None = None,
+    team=None,
 ) -> Image:
     """Validate ``content``, store it with a thumbnail, and create its gallery row."""
     stem = secrets.token_urlsafe(16)
@@ -112,6 +113,7 @@ def create_image(
 
     instance = Image(
         owner=owner,
+        team=team,
         job=job,
         parent=parent,
         endpoint=endpoint,
@@ -148,6 +150,17 @@ def store_job_result(job, content: bytes, content_type: str) -> Image:
     if content_type not in allowed and not content_type.startswith("application/octet"):
         raise InvalidResult(f"The API's result is {content_type or 'untyped'}, not an image.")
     params = {k: v for k, v in job.input.items() if k not in ("prompt", "negative_prompt")}
+    # Saved to the job's team, unless its author has lost the right to add to it since.
+    team = None
+    if job.team_id is not None:
+        from teams.models import Team
+
+        team = Team.objects.editable_by(job.owner).filter(pk=job.team_id).first()
+    # The recipe travels in the file (gallery/metadata.py): two text chunks spliced in, the
+    # image data untouched; the checksum and size below are those of the stored bytes.
+    from gallery.metadata import embed_job_recipe
+
+    content = embed_job_recipe(job, content)
     return create_image(
         job.owner,
         content,
@@ -160,6 +173,7 @@ def store_job_result(job, content: bytes, content_type: str) -> Image:
         params=params,
         seed=job.seed,
         max_pixels=100_000_000,
+        team=team,
     )
 
 

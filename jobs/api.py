@@ -1,4 +1,4 @@
-"""The one Openjourney client of this process, configured from settings."""
+"""The Openjourney clients of this process: the site's, and one per team with its own token."""
 
 from __future__ import annotations
 
@@ -6,18 +6,36 @@ import threading
 
 from django.conf import settings
 
-from openjourney.client import OpenjourneyClient
+from openjourney.client import OpenjourneyClient, Unauthorized
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], OpenjourneyClient] = {}
+# Old team tokens (replaced ones) are dropped past this many clients.
+MAX_CLIENTS = 64
 
 
-def get_client() -> OpenjourneyClient:
-    """A shared client (its connection pool is reused) for the configured API and token."""
-    key = (settings.OPENJOURNEY_API_URL, settings.OPENJOURNEY_API_TOKEN)
+def get_client(team=None) -> OpenjourneyClient:
+    """A shared client (its connection pool is reused) for the configured API.
+
+    With a ``team`` that stores a token of its own, the client uses that token (the team's
+    jobs run and are billed on it); otherwise the site's token. A team token that can't be
+    decrypted any more raises Unauthorized, which fails the job with a sentence saying so.
+    """
+    token = settings.OPENJOURNEY_API_TOKEN
+    if team is not None and team.api_token_encrypted:
+        from teams.crypto import TokenUnreadable
+        from teams.services import team_api_token
+
+        try:
+            token = team_api_token(team)
+        except TokenUnreadable as error:
+            raise Unauthorized(str(error)) from None
+    key = (settings.OPENJOURNEY_API_URL, token)
     with _lock:
         client = _clients.get(key)
         if client is None:
+            if len(_clients) >= MAX_CLIENTS:
+                _clients.pop(next(iter(_clients)))
             # The studio's own retries live in its tasks; the client retries briefly.
             client = OpenjourneyClient(key[0], key[1], max_retries=2)
             _clients[key] = client

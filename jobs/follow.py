@@ -127,7 +127,7 @@ def _poll(job: Job) -> tuple[Job, JobInfo | ApiError]:
     from jobs.api import get_client
 
     try:
-        return job, get_client().get_job(job.upstream_id, retries=0)
+        return job, get_client(job.team).get_job(job.upstream_id, retries=0)
     except ApiError as error:
         return job, error
     finally:
@@ -140,6 +140,7 @@ def sweep(executor: ThreadPoolExecutor | None = None) -> SweepResult:
     due = list(
         Job.objects.filter(status__in=FOLLOWED, next_poll_at__lte=now)
         .exclude(upstream_id="")
+        .select_related("team")
         .order_by("next_poll_at")[: settings.FOLLOW_BATCH]
     )
     if due:

@@ -41,11 +41,14 @@ def create_jobs(
     count: int = 1,
     seed_locked: bool = False,
     parent_image=None,
+    team=None,
 ) -> list[Job]:
     """Create ``count`` jobs for one form submit and queue their submits.
 
     The studio always sends a seed where the endpoint takes one, so that every stored
-    image can be made again exactly.
+    image can be made again exactly. With a ``team`` ("save to"), the owner must be one of
+    its editors and within its daily quota (teams.services.TeamSubmitRefused otherwise,
+    nothing created); the check and the jobs share one transaction, the member's row locked.
     """
     count = max(1, min(count, MAX_BATCH))
     seeds: list[int | None] = [None] * count
@@ -54,6 +57,10 @@ def create_jobs(
     batch = uuid.uuid4() if count > 1 else None
     jobs = []
     with transaction.atomic():
+        if team is not None:
+            from teams.services import claim_team_jobs
+
+            claim_team_jobs(team, owner, count)
         for seed in seeds:
             data = dict(body)
             if seed is not None:
@@ -65,9 +72,14 @@ def create_jobs(
                 seed=seed,
                 batch=batch,
                 parent_image=parent_image,
+                team=team,
             )
             enqueue_submit(job)
             jobs.append(job)
+        if team is not None:
+            from teams.services import note_generated
+
+            note_generated(team, owner, endpoint.display_title, count, str(body.get("prompt", "")))
     return jobs
 
 
@@ -86,14 +98,39 @@ def cancel_job(job: Job) -> Job:
     return job
 
 
+class NotRetriable(Exception):
+    """A job that cannot be run again; the message says why, for people."""
+
+
 def retry_job(job: Job) -> Job:
-    """A new job with the same input (and seed) as ``job``."""
-    new = Job.objects.create(
-        owner=job.owner,
-        endpoint=job.endpoint,
-        input=dict(job.input),
-        seed=job.seed,
+    """A new job with the same input (and seed) as ``job``.
+
+    The same team when the owner may still generate into it (its quota applies: a refusal
+    raises teams.services.TeamSubmitRefused); our signed image links, which expire, are
+    signed afresh, and only while the owner may still see those images.
+    """
+    from gallery.links import signed_media_url
+    from gallery.metadata import signed_link_name
+    from gallery.models import Image
+    from teams.models import Team
+
+    body = dict(job.input)
+    for spec in job.spec.image_fields:
+        name = signed_link_name(body.get(spec.name))
+        if name is None:
+            continue
+        if not Image.objects.visible_to(job.owner).filter(file=name).exists():
+            raise NotRetriable("An image this job used is gone, or no longer yours to use.")
+        body[spec.name] = signed_media_url(name)
+    team = None
+    if job.team_id and Team.objects.editable_by(job.owner).filter(pk=job.team_id).exists():
+        team = job.team
+    [new] = create_jobs(
+        job.owner,
+        job.spec,
+        body,
+        seed_locked=True,
         parent_image=job.parent_image,
+        team=team,
     )
-    enqueue_submit(new)
     return new

@@ -67,7 +67,8 @@ def submit_job(job_id: int) -> None:
     Job.objects.filter(pk=job_id).update(status=Stage.SUBMITTING, attempts=F("attempts") + 1)
     attempt = job.attempts + 1
     try:
-        info = get_client().submit(job.endpoint, job.input, idempotency_key=str(job.submit_key))
+        client = get_client(job.team)
+        info = client.submit(job.endpoint, job.input, idempotency_key=str(job.submit_key))
     except RateLimited as error:
         Job.objects.filter(pk=job_id, status=Stage.SUBMITTING).update(status=Stage.QUEUED)
         submit_job.apply_async((job_id,), countdown=max(1.0, error.retry_after))
@@ -76,7 +77,14 @@ def submit_job(job_id: int) -> None:
         _fail(job_id, validation_sentence(error))
         return
     except Unauthorized:
-        _fail(job_id, "The API refused the studio's token. Check OPENJOURNEY_API_TOKEN.")
+        if job.team_id is not None and job.team.api_token_encrypted:
+            _fail(
+                job_id,
+                "The API refused the team's own token (or it can no longer be read): "
+                "a team owner can enter it again in the team's settings.",
+            )
+        else:
+            _fail(job_id, "The API refused the studio's token. Check OPENJOURNEY_API_TOKEN.")
         return
     except (Unavailable, SubmitUncertain, ServerError, MalformedResponse) as error:
         if attempt >= MAX_SUBMIT_ATTEMPTS:
@@ -174,9 +182,8 @@ def store_result(job_id: int) -> None:
         _finish(job)
         return
     Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
-    client = get_client()
     try:
-        content, content_type = client.download(
+        content, content_type = get_client(job.team).download(
             job.output_url, max_bytes=settings.STUDIO_MAX_RESULT_BYTES
         )
         store_job_result(job, content, content_type)
@@ -210,7 +217,7 @@ def cancel_upstream(job_id: int) -> None:
     if job is None or not job.upstream_id:
         return
     try:
-        get_client().cancel(job.upstream_id)
+        get_client(job.team).cancel(job.upstream_id)
     except ApiError as error:
         logger.info("upstream cancel of job %s not possible: %s", job_id, error)
 

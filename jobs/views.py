@@ -7,16 +7,17 @@ import json
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, reswap
 
 from jobs.events import channel_for
 from jobs.models import Job, Stage
-from jobs.services import cancel_job, retry_job
+from jobs.services import NotRetriable, cancel_job, retry_job
 from openjourney.catalog import ENDPOINTS
 
 SSE_HEARTBEAT_SECONDS = 15
@@ -76,7 +77,19 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    new = retry_job(get_job_for(request.user, pk))
+    """The same input again, as a new job."""
+    from teams.services import TeamSubmitRefused
+
+    job = get_job_for(request.user, pk)
+    try:
+        new = retry_job(job)
+    except (NotRetriable, TeamSubmitRefused) as refusal:
+        messages.error(request, str(refusal))
+        if request.htmx:
+            # The card again, with the reason, in place of the new card it would have added.
+            response = render(request, "jobs/job_card.html", {"job": job, "notice": str(refusal)})
+            return reswap(response, "outerHTML")
+        return redirect(job)
     if request.htmx:
         return render(request, "jobs/job_card.html", {"job": new})
     return redirect(new)

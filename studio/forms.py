@@ -15,6 +15,8 @@ from gallery.models import Image
 from gallery.services import InvalidResult, decode_raster
 from openjourney.catalog import SEED_MAX, Endpoint, FieldKind, validate
 from openjourney.netcheck import UnsafeLink, check_link
+from teams.models import Team
+from teams.services import QuotaExceeded, check_quota
 
 IMAGE_SOURCES = [("gallery", "From my gallery"), ("upload", "Upload"), ("link", "Link")]
 
@@ -52,7 +54,7 @@ def _catalog_field(spec) -> forms.Field:
 
 def form_field_names(endpoint: Endpoint) -> set[str]:
     """Every name the endpoint's form has (catalog fields, seed lock, image sources, count)."""
-    names = {"count", "seed_locked"}
+    names = {"count", "seed_locked", "save_to"}
     for spec in endpoint.fields:
         names.add(spec.name)
         if spec.kind == FieldKind.IMAGE:
@@ -95,8 +97,24 @@ class EndpointForm(forms.Form):
                 label="Count",
                 help_text="1 to 8 images.",
             )
+        self._add_save_to()
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("id", f"id_{name}")
+
+    def _add_save_to(self) -> None:
+        """The "Save to" choice: private, or a team the user may add images to (owner, editor)."""
+        self.save_to_teams = {str(team.pk): team for team in Team.objects.editable_by(self.user)}
+        choices = [("", "Private"), *((pk, team.name) for pk, team in self.save_to_teams.items())]
+        self.fields["save_to"] = forms.ChoiceField(
+            choices=choices,
+            required=False,
+            label="Save to",
+            help_text="Your private gallery, or the gallery of a team you add images to.",
+            error_messages={
+                "invalid_choice": "You can't save to that team: choose Private or a team "
+                "where you are an owner or editor."
+            },
+        )
 
     def _add_image_fields(self, spec) -> None:
         name = spec.name
@@ -105,7 +123,8 @@ class EndpointForm(forms.Form):
             choices=IMAGE_SOURCES, initial="gallery", widget=forms.RadioSelect, label=spec.label
         )
         self.fields[f"{name}_image"] = GalleryImageChoiceField(
-            queryset=Image.objects.for_user(self.user).exclude(format="svg"),
+            # Any image the user may see (theirs and their teams'): "send to a utility".
+            queryset=Image.objects.visible_to(self.user).exclude(format="svg"),
             required=False,
             label="Gallery image",
         )
@@ -179,6 +198,13 @@ class EndpointForm(forms.Form):
                 if target is None or message not in self.errors.get(target, []):
                     self.add_error(target, message)
         self.body = {k: v for k, v in result.data.items() if k not in self.image_inputs}
+        self.team = self.save_to_teams.get(data.get("save_to") or "")
+        if self.team is not None:
+            try:
+                # A first look; create_jobs checks again with the member's row locked.
+                check_quota(self.team, self.user, data.get("count") or 1)
+            except QuotaExceeded as error:
+                self.add_error("save_to", str(error))
         return data
 
     def layout(self) -> list[dict]:
@@ -207,4 +233,5 @@ class EndpointForm(forms.Form):
                 items.append({"kind": "field", "field": self[spec.name]})
         if "count" in self.fields:
             items.append({"kind": "field", "field": self["count"]})
+        items.append({"kind": "field", "field": self["save_to"]})
         return items

@@ -5,6 +5,7 @@ Every variable read here is listed in ``.env.example``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Who acts, for team activity written from signals (teams/middleware.py).
+    "teams.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -95,8 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # A file, not memory: test workers and live servers run in other threads.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-studio.sqlite3")}
+    # A file, not memory: test workers and live servers run in other threads (and the
+    # browser tests' server in another process). One per test run, so runs side by side
+    # don't share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-studio-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -188,6 +193,9 @@ if OPENJOURNEY_API_TOKEN is None and env_str("OPENJOURNEY_API_TOKEN_FILE"):
     # A secret file (Docker's convention), e.g. the token `ensure_studio_token` wrote.
     _token_file = Path(env_str("OPENJOURNEY_API_TOKEN_FILE"))
     OPENJOURNEY_API_TOKEN = _token_file.read_text().strip() if _token_file.exists() else None
+# Key for the teams' own API tokens, encrypted at rest (teams/crypto.py); unset: derived
+# from SECRET_KEY, so changing SECRET_KEY means the team owners enter their tokens again.
+TEAM_TOKEN_KEY = env_str("TEAM_TOKEN_KEY")
 
 # Following jobs: sweeps poll due jobs in batches, never above this many polls a second.
 FOLLOW_MAX_POLLS_PER_SECOND = env_int("FOLLOW_MAX_POLLS_PER_SECOND", 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,10 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from gallery.links import public_base_warning
+from gallery.models import Image
+from gallery.views import get_image_for
 from jobs.api import get_client
 from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoint
 from openjourney.client import ApiError
+from studio import remake
 from studio.forms import EndpointForm, form_field_names
+from studio.remake_forms import RecallForm, RemakeForm, VariationsForm
 from studio.services import submit_form
 
 HEALTH_CACHE_SECONDS = 10
@@ -85,14 +90,14 @@ def create_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, template, _form_context(request, endpoint, form))
 
     form = EndpointForm(endpoint, request.user, request.POST, request.FILES)
-    if not form.is_valid():
+    # submit_form gives [] (and the form an error) when the chosen team refuses the submit.
+    if not form.is_valid() or not (jobs := submit_form(form)):
         context = _form_context(request, endpoint, form)
         if request.htmx:
             # The form comes back with its errors in place of the results it would add.
             response = render(request, "studio/create.html#endpoint-form", context)
             return reswap(retarget(response, "#endpoint-form"), "outerHTML")
         return render(request, "studio/create.html", context, status=422)
-    jobs = submit_form(form)
     if request.htmx:
         response = render(request, "studio/create.html#submitted", {"jobs": jobs})
         return response
@@ -116,3 +121,117 @@ def validate_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
 def health(request: HttpRequest) -> HttpResponse:
     """The header's badge: is the API up?"""
     return render(request, "studio/health.html", {"health": upstream_health()})
+
+
+# --- Made again: re-run, remix, variations, send to a utility, recall from a file ----------
+# Each view finds the image through gallery.views.get_image_for: an image the user may not
+# see answers 404. The rules (and the reasons something cannot be made again) are in
+# studio/remake.py.
+
+
+def _remade(request: HttpRequest, jobs: list) -> HttpResponse:
+    """The new jobs: their cards (HTMX), else the job (one) or the jobs list (several)."""
+    if request.htmx:
+        return render(request, "studio/image_actions.html#remade", {"jobs": jobs})
+    if len(jobs) == 1:
+        return redirect(jobs[0])
+    return redirect(reverse("jobs:list"))
+
+
+def _not_remade(request: HttpRequest, image: Image, message: str) -> HttpResponse:
+    """A refusal, said where the user acted: in the actions (HTMX) or on the image's page."""
+    if request.htmx:
+        return render(request, "studio/image_actions.html#remade", {"error": message})
+    messages.error(request, message)
+    return redirect(image)
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+@require_POST
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same endpoint, input and seed again: with the local engine, the same image."""
+    image = get_image_for(request.user, pk)
+    form = RemakeForm(request.user, request.POST)
+    if not form.is_valid():
+        return _not_remade(request, image, _first_error(form))
+    try:
+        job = remake.rerun(request.user, image, team=form.team)
+    except remake.NotRemakable as refusal:
+        return _not_remade(request, image, str(refusal))
+    return _remade(request, [job])
+
+
+@require_POST
+def variations(request: HttpRequest, pk: int) -> HttpResponse:
+    """N jobs of the image's recipe, each with a new random seed."""
+    image = get_image_for(request.user, pk)
+    form = VariationsForm(request.user, request.POST)
+    if not form.is_valid():
+        return _not_remade(request, image, _first_error(form))
+    try:
+        jobs = remake.variations(request.user, image, form.cleaned_data["count"], team=form.team)
+    except remake.NotRemakable as refusal:
+        return _not_remade(request, image, str(refusal))
+    return _remade(request, jobs)
+
+
+@require_GET
+def remix(request: HttpRequest, pk: int) -> HttpResponse:
+    """The image's create form, filled with its recipe, the seed left empty."""
+    image = get_image_for(request.user, pk)
+    try:
+        return redirect(remake.remix_url(image))
+    except remake.NotRemakable as refusal:
+        return _not_remade(request, image, str(refusal))
+
+
+@require_GET
+def send_to_utility(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """A one-image utility's form with this image chosen."""
+    image = get_image_for(request.user, pk)
+    if slug not in remake.SEND_UTILITIES:
+        raise Http404("No such utility.")
+    try:
+        return redirect(remake.utility_url(image, slug))
+    except remake.NotRemakable as refusal:
+        return _not_remade(request, image, str(refusal))
+
+
+@require_GET
+def send_to_faceswap(request: HttpRequest, pk: int) -> HttpResponse:
+    """Face swap into this image, the face taken from a second image (``?face=<id>``);
+    without one, a page to choose it."""
+    target = get_image_for(request.user, pk)
+    face_id = request.GET.get("face", "")
+    error = ""
+    if face_id:
+        if face_id.isdigit() and len(face_id) < 19:
+            face = get_image_for(request.user, int(face_id))
+            try:
+                return redirect(remake.faceswap_url(target, face))
+            except remake.NotRemakable as refusal:
+                error = str(refusal)
+        else:
+            error = "Choose the image whose face goes into this one."
+    context = {
+        "image": target,
+        "faces": remake.face_choices(request.user, target),
+        "error": error,
+    }
+    return render(request, "studio/faceswap_choose.html", context, status=422 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def recall(request: HttpRequest) -> HttpResponse:
+    """A PNG with a recipe (ours, A1111's or InvokeAI's) opens the matching form, filled in."""
+    if request.method == "GET":
+        return render(request, "studio/recall.html", {"form": RecallForm()})
+    form = RecallForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "studio/recall.html", {"form": form}, status=422)
+    filled, note = remake.recall(form.recipe)
+    messages.info(request, note)
+    return redirect(filled.url)

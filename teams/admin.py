@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from teams.models import Activity, Membership, Team
+from teams.models import Activity, Invite, Membership, ShareLink, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,6 +13,7 @@ class MembershipInline(admin.TabularInline):
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "created_by", "created_at", "api_token_last4", "daily_job_quota")
     search_fields = ("name",)
+    # The token is never shown again, not even encrypted; owners replace it on the team page.
     exclude = ("api_token_encrypted",)
     readonly_fields = ("api_token_last4",)
     inlines = [MembershipInline]
@@ -23,3 +24,18 @@ class ActivityAdmin(admin.ModelAdmin):
     list_display = ("team", "actor", "verb", "detail", "created_at")
     list_filter = ("verb",)
     readonly_fields = ("team", "actor", "verb", "detail", "created_at")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = ("team", "role", "created_by", "created_at", "revoked", "uses")
+    list_filter = ("role", "revoked")
+    exclude = ("nonce",)
+    readonly_fields = ("team", "created_by", "created_at", "uses")
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("image", "created_by", "created_at", "expires_at", "revoked_at")
+    raw_id_fields = ("image",)
+    readonly_fields = ("created_by", "created_at")

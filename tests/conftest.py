@@ -95,11 +95,18 @@ def owner_client(client, owner):
 
 
 @pytest.fixture(scope="session")
-def _celery_worker_session(redis_url):
-    """One real Celery worker (threads, on Redis) for the session, on a queue of its own."""
+def _celery_worker_session(redis_url, django_db_setup):
+    """One real Celery worker (threads, on Redis) for the session, on a queue of its own.
+
+    It stops before the test database is dropped, and each task closes its thread's
+    database connection, so none is left open on the database at the end.
+    """
     import uuid
 
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    task_postrun.connect(_close_connection, weak=False)
 
     from studio.celery import app
 
@@ -128,6 +135,12 @@ def _celery_worker_session(redis_url):
         yield worker
     # Leave nothing behind in the shared Redis.
     redis.Redis.from_url(redis_url).delete(queue)
+
+
+def _close_connection(**kwargs) -> None:
+    from django.db import connection
+
+    connection.close()
 
 
 @pytest.fixture

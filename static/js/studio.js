@@ -49,3 +49,62 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(tickElapsed, 500);
 });
 document.addEventListener("htmx:afterSettle", (event) => syncImageInputs(event.target));
+
+// --- Gallery (compare slider, bulk selection) -------------------------------------------------
+// Compare: the range input moves the split between the two stacked images (CSS clip-path).
+document.addEventListener("input", (event) => {
+  const range = event.target.closest("[data-compare-range]");
+  if (!range) return;
+  const slider = document.getElementById(range.getAttribute("aria-controls"));
+  if (slider) slider.style.setProperty("--split", `${range.value}%`);
+});
+
+// --- Recall from a file: the PNG drop zone (Made again) -------------------------------------
+// [data-recall-drop] is a plain upload form that works without this: choose, then submit.
+// Here a PNG dropped on it (or chosen in it) is submitted at once; the server answers with a
+// redirect to the matching create form, or the recall page with the reason it can't.
+function recallZone(target) {
+  return target instanceof Element ? target.closest("[data-recall-drop]") : null;
+}
+
+document.addEventListener("dragover", (event) => {
+  const zone = recallZone(event.target);
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.add("is-dragover");
+});
+
+document.addEventListener("dragleave", (event) => {
+  const zone = recallZone(event.target);
+  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("is-dragover");
+});
+
+document.addEventListener("drop", (event) => {
+  const zone = recallZone(event.target);
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.remove("is-dragover");
+  const input = zone.querySelector('input[type="file"]');
+  if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+  input.files = event.dataTransfer.files;
+  zone.requestSubmit();
+});
+
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.type === "file" && input.files.length) {
+    const zone = recallZone(input);
+    if (zone && zone.classList.contains("recall-drop")) zone.requestSubmit();
+  }
+});
+
+// The gallery's search form ([data-drop-empty]) leaves its empty fields out of the URL it
+// pushes, so a shared search link says only what was asked.
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt.closest && event.detail.elt.closest("[data-drop-empty]");
+  if (!form) return;
+  const data = event.detail.formData;
+  for (const key of Array.from(new Set(data.keys()))) {
+    if (data.getAll(key).every((value) => value === "")) data.delete(key);
+  }
+});

@@ -1,0 +1,78 @@
+"""Forms of the team pages; the rules behind them live in teams/services.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from teams.models import Role, Team
+from teams.services import SHARE_LINK_DAYS, TOKEN_MAX_LENGTH
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True, label="Team name")
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Give the team a name.")
+        return name
+
+
+class InviteMemberForm(forms.Form):
+    username = forms.CharField(max_length=150, strip=True, label="Username")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR, label="Role")
+
+
+class InviteLinkForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label="Joins as")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, label="Role")
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        max_length=TOKEN_MAX_LENGTH,
+        strip=True,
+        label="API token",
+        # Never rendered back: a failed submit asks for the token again.
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted; afterwards only its last four characters are shown.",
+    )
+
+
+class QuotaForm(forms.Form):
+    daily_job_quota = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        label="Daily jobs per member",
+        help_text="Leave empty for no limit. The count starts again at midnight.",
+    )
+
+
+class ShareWithTeamForm(forms.Form):
+    """Where one of the user's images is shared: a team they edit, or private."""
+
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Share with")
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in Team.objects.editable_by(user)}
+        self.fields["team"].choices = [("", "Private (only me)")] + [
+            (pk, team.name) for pk, team in self.teams.items()
+        ]
+
+    def clean_team(self) -> Team | None:
+        pk = self.cleaned_data.get("team")
+        return self.teams.get(pk) if pk is not None else None
+
+
+class ShareLinkForm(forms.Form):
+    days = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(d, f"{d} day{'s' if d != 1 else ''}") for d in SHARE_LINK_DAYS],
+        initial=7,
+        label="Expires after",
+    )
