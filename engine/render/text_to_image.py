@@ -58,6 +58,8 @@ from engine.render.prompt import (
     PromptTraits,
     analyse_prompt,
 )
+from openjourney.catalog import PONY_SCHEDULERS, Output, model_endpoints
+from openjourney.catalog import RECRAFT_STYLES as CATALOG_RECRAFT_STYLES
 
 __all__ = [
     "ENDPOINTS",
@@ -67,89 +69,10 @@ __all__ = [
     "render_image",
 ]
 
-ENDPOINTS: tuple[str, ...] = (
-    "flux/1.1/pro-ultra",
-    "flux/1.1/pro",
-    "flux/pro",
-    "flux/fill-pro",
-    "flux/depth-pro",
-    "flux/canny-pro",
-    "flux/dev",
-    "flux/dev-lora",
-    "flux/fill-dev",
-    "flux/depth-dev",
-    "flux/canny-dev",
-    "flux/redux-dev",
-    "flux/schnell",
-    "flux/redux-schnell",
-    "flux/schnell-lora",
-    "flux/cinema",
-    "flux/ghibsky",
-    "flux/hyper",
-    "flux/formfinder",
-    "flux/black-light",
-    "re-craft/generative",
-    "sdxl/generative",
-    "sdxl/pony",
-    "sdxl/emoji",
-    "sd/3.5/large-turbo",
-    "sd/3.5/large",
-    "sd/3.5/medium",
-    "sd/3/generative",
-    "sd/1/generative",
-)
-
-SCHEDULERS: tuple[str, ...] = (
-    "DPM++ 2M SDE Karras",
-    "UniPC",
-    "Heun",
-    "DDIM",
-    "DPM2 a",
-    "DPM2 a Karras",
-    "DPM SDE",
-    "DDPM",
-    "DPM++ SDE",
-    "DPM++ SDE Karras",
-    "LMS",
-    "LMS Karras",
-    "Euler a",
-    "Euler",
-    "PNDM",
-    "DPM2",
-    "DPM2 Karras",
-    "DEIS",
-    "DPM++ 2M",
-    "DPM++ 2M Karras",
-)
-
-RECRAFT_STYLES: tuple[str, ...] = (
-    "realistic_image",
-    "realistic_image/b_and_w",
-    "realistic_image/enterprise",
-    "realistic_image/hard_flash",
-    "realistic_image/hdr",
-    "realistic_image/motion_blur",
-    "realistic_image/natural_light",
-    "realistic_image/studio_portrait",
-    "digital_illustration",
-    "digital_illustration/2d_art_poster",
-    "digital_illustration/2d_art_poster_2",
-    "digital_illustration/3d",
-    "digital_illustration/80s",
-    "digital_illustration/engraving_color",
-    "digital_illustration/glow",
-    "digital_illustration/grain",
-    "digital_illustration/hand_drawn",
-    "digital_illustration/hand_drawn_outline",
-    "digital_illustration/handmade_3d",
-    "digital_illustration/infantile_sketch",
-    "digital_illustration/kawaii",
-    "digital_illustration/pixel_art",
-    "digital_illustration/psychedelic",
-    "digital_illustration/seamless",
-    "digital_illustration/voxel",
-    "digital_illustration/watercolor",
-)
+# The catalog is the one place the API's names are spelled (plain Python, no Django).
+ENDPOINTS: tuple[str, ...] = tuple(e.slug for e in model_endpoints() if e.output is Output.PNG)
+SCHEDULERS: tuple[str, ...] = PONY_SCHEDULERS
+RECRAFT_STYLES: tuple[str, ...] = CATALOG_RECRAFT_STYLES
 
 # Default `model` per endpoint, so an omitted model and the explicit default render alike.
 _DEFAULT_MODELS = {
