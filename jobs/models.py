@@ -49,6 +49,13 @@ class JobQuerySet(models.QuerySet):
     def active(self) -> JobQuerySet:
         return self.filter(status__in=ACTIVE)
 
+    def update(self, **fields) -> int:
+        # auto_now is applied by save() only: without this every task's update() would
+        # leave updated_at at the job's creation, and the reconciler would take a job that
+        # a task has just moved on (put back after a 429, handed to the saver) for lost.
+        fields.setdefault("updated_at", timezone.now())
+        return super().update(**fields)
+
 
 class Job(models.Model):
     """One call to a model or utility of the API, and everything learnt about it."""
