@@ -15,7 +15,7 @@ from datetime import timedelta
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -36,6 +36,16 @@ logger = logging.getLogger(__name__)
 MAX_SUBMIT_ATTEMPTS = 6
 MAX_SAVE_ATTEMPTS = 5
 FOLLOW_LEASE_MS = 15_000
+# The database went away for a moment (a restart, a fail-over, a dropped connection): the
+# task runs again shortly, on a fresh connection (Celery's Django fixup drops the broken
+# one). Every step is safe to run twice, so a retry picks up where the error struck.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": False,
+    "max_retries": 10,
+}
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -56,7 +66,7 @@ def validation_sentence(error: ValidationFailed) -> str:
     return "The API refused the request. " + "; ".join(parts)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **DATABASE_RETRY)
 def submit_job(job_id: int) -> None:
     """Send a queued job to the API once; a retry after a crash reuses its Idempotency-Key."""
     from jobs.api import get_client
@@ -154,7 +164,13 @@ def follow_jobs(chain: str | None = None) -> None:
     store.pexpire(lease, FOLLOW_LEASE_MS)
 
     started = time.monotonic()
-    result = sweep()
+    try:
+        result = sweep()
+    except (OperationalError, InterfaceError):
+        # The database went away for a moment: this chain (it keeps the lease) tries again.
+        logger.warning("follower: the database is unavailable; sweeping again in 2 s")
+        follow_jobs.apply_async((chain,), countdown=2)
+        return
     if result.next_due_in is None:
         if store.get(lease) == chain.encode():
             store.delete(lease)
@@ -169,7 +185,7 @@ def follow_jobs(chain: str | None = None) -> None:
     follow_jobs.apply_async((chain,), countdown=countdown)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **DATABASE_RETRY)
 def store_result(job_id: int) -> None:
     """Download a finished job's output, store it and make it a gallery image."""
     from gallery.services import InvalidResult, store_job_result
