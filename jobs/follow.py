@@ -67,27 +67,57 @@ def apply_job_info(job: Job, info: JobInfo) -> None:
     elif info.status == "cancelled":
         fields.update(status=Stage.CANCELLED, error="Cancelled by the API.", finished_at=now)
     elif info.status in ("starting", "booting", "processing"):
-        fields.update(
-            status=info.status,
-            next_poll_at=now + timedelta(seconds=poll_interval(job.poll_count + 1)),
-        )
+        if now >= deadline_of(job):
+            # An upstream job that never ends (stuck, or hanging on purpose) must not keep
+            # the studio's job "processing" forever: it fails, and the API is told to stop.
+            fields.update(
+                status=Stage.FAILED,
+                error=f"The API did not finish the job within {_duration()}.",
+                finished_at=now,
+                next_poll_at=None,
+            )
+        else:
+            fields.update(
+                status=info.status,
+                next_poll_at=now + timedelta(seconds=poll_interval(job.poll_count + 1)),
+            )
     else:
         fields.update(
-            status=Stage.FAILED, error=f"The API reported an unknown status {info.status!r}."
+            status=Stage.FAILED,
+            error=f"The API reported an unknown status {info.status!r}.",
+            finished_at=now,
+            next_poll_at=None,
         )
     if _set(job.pk, **fields):
         job.refresh_from_db()
         publish_job(job)
         if job.status == Stage.SAVING:
             store_result.delay(job.pk)
+        elif job.status == Stage.FAILED and info.status in FOLLOWED:
+            from jobs.tasks import cancel_upstream
+
+            cancel_upstream.delay(job.pk)
+
+
+def deadline_of(job: Job):
+    """When the studio stops waiting for the API to finish ``job``."""
+    return (job.submitted_at or job.created_at) + timedelta(
+        seconds=settings.FOLLOW_DEADLINE_SECONDS
+    )
+
+
+def _duration() -> str:
+    seconds = settings.FOLLOW_DEADLINE_SECONDS
+    if seconds % 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def apply_poll_error(job: Job, error: ApiError) -> None:
     """A failed poll: back off, honour Retry-After, and give up at the deadline."""
     now = timezone.now()
-    deadline = (job.submitted_at or job.created_at) + timedelta(
-        seconds=settings.FOLLOW_DEADLINE_SECONDS
-    )
+    deadline = deadline_of(job)
     if isinstance(error, NotFound):
         _set(
             job.pk,

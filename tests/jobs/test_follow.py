@@ -9,8 +9,9 @@ import redis
 from django.utils import timezone
 
 from jobs import tasks
-from jobs.follow import poll_interval
+from jobs.follow import apply_job_info, poll_interval
 from jobs.models import Job, Stage
+from openjourney.client import JobInfo
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +88,50 @@ def test_poll_interval_starts_fast_and_backs_off_to_the_cap(settings):
     assert intervals[0] == 0.25
     assert intervals == sorted(intervals)
     assert intervals[-1] == 5
+
+
+def test_a_job_the_api_keeps_processing_past_the_deadline_fails(owner, settings, monkeypatch):
+    settings.FOLLOW_DEADLINE_SECONDS = 60
+    cancelled = []
+    monkeypatch.setattr(tasks.cancel_upstream, "delay", lambda pk: cancelled.append(pk))
+    job = Job.objects.create(
+        owner=owner,
+        endpoint="flux/dev",
+        status=Stage.PROCESSING,
+        upstream_id="abc",
+        submitted_at=timezone.now() - timedelta(seconds=61),
+        next_poll_at=timezone.now(),
+    )
+    apply_job_info(job, JobInfo(id="abc", status="processing"))
+    job.refresh_from_db()
+    assert job.status == Stage.FAILED
+    assert job.error == "The API did not finish the job within 1 minute."
+    assert job.finished_at is not None and job.next_poll_at is None
+    assert cancelled == [job.pk]  # the upstream is told to stop
+
+
+def test_a_job_still_within_its_deadline_is_polled_again(owner, settings):
+    settings.FOLLOW_DEADLINE_SECONDS = 60
+    job = Job.objects.create(
+        owner=owner,
+        endpoint="flux/dev",
+        status=Stage.STARTING,
+        upstream_id="abc",
+        submitted_at=timezone.now() - timedelta(seconds=30),
+        next_poll_at=timezone.now(),
+    )
+    apply_job_info(job, JobInfo(id="abc", status="processing"))
+    job.refresh_from_db()
+    assert job.status == Stage.PROCESSING
+    assert job.next_poll_at > timezone.now()
+
+
+def test_an_unknown_status_fails_the_job_for_good(owner):
+    job = Job.objects.create(
+        owner=owner, endpoint="flux/dev", status=Stage.PROCESSING, upstream_id="abc"
+    )
+    apply_job_info(job, JobInfo(id="abc", status="exploded"))
+    job.refresh_from_db()
+    assert job.status == Stage.FAILED
+    assert job.error == "The API reported an unknown status 'exploded'."
+    assert job.finished_at is not None
