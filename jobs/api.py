@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import httpx
 from django.conf import settings
 
 from openjourney.client import OpenjourneyClient, Unauthorized
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str | None], OpenjourneyClient] = {}
+_clients: dict[tuple[str, str | None, float], OpenjourneyClient] = {}
 # Old team tokens (replaced ones) are dropped past this many clients.
 MAX_CLIENTS = 64
 
@@ -30,13 +31,14 @@ def get_client(team=None) -> OpenjourneyClient:
             token = team_api_token(team)
         except TokenUnreadable as error:
             raise Unauthorized(str(error)) from None
-    key = (settings.OPENJOURNEY_API_URL, token)
+    key = (settings.OPENJOURNEY_API_URL, token, settings.OPENJOURNEY_TIMEOUT)
     with _lock:
         client = _clients.get(key)
         if client is None:
             if len(_clients) >= MAX_CLIENTS:
                 _clients.pop(next(iter(_clients)))
             # The studio's own retries live in its tasks; the client retries briefly.
-            client = OpenjourneyClient(key[0], key[1], max_retries=2)
+            timeout = httpx.Timeout(settings.OPENJOURNEY_TIMEOUT, connect=5.0)
+            client = OpenjourneyClient(key[0], key[1], timeout=timeout, max_retries=2)
             _clients[key] = client
         return client

@@ -193,6 +193,9 @@ if OPENJOURNEY_API_TOKEN is None and env_str("OPENJOURNEY_API_TOKEN_FILE"):
     # A secret file (Docker's convention), e.g. the token `ensure_studio_token` wrote.
     _token_file = Path(env_str("OPENJOURNEY_API_TOKEN_FILE"))
     OPENJOURNEY_API_TOKEN = _token_file.read_text().strip() if _token_file.exists() else None
+# Seconds to wait for each answer of the API (a submit that takes longer is reconciled
+# by its Idempotency-Key, not repeated).
+OPENJOURNEY_TIMEOUT = env_int("OPENJOURNEY_TIMEOUT", 20)
 # Key for the teams' own API tokens, encrypted at rest (teams/crypto.py); unset: derived
 # from SECRET_KEY, so changing SECRET_KEY means the team owners enter their tokens again.
 TEAM_TOKEN_KEY = env_str("TEAM_TOKEN_KEY")
