@@ -60,7 +60,10 @@ def apply_job_info(job: Job, info: JobInfo) -> None:
                 finished_at=now,
             )
         else:
-            fields.update(status=Stage.SAVING, output_url=info.output[:2048], next_poll_at=None)
+            # attempts counts the saver's tries from here (the submit's are spent).
+            fields.update(
+                status=Stage.SAVING, output_url=info.output[:2048], next_poll_at=None, attempts=0
+            )
     elif info.status == "failed":
         reason = (info.error or "no reason given").strip()
         fields.update(status=Stage.FAILED, error=f"The model failed: {reason}", finished_at=now)

@@ -205,7 +205,7 @@ def store_result(job_id: int) -> None:
         store_job_result(job, content, content_type)
     except (Unavailable, ServerError) as error:
         if job.attempts + 1 >= MAX_SAVE_ATTEMPTS:
-            _fail(job_id, f"The result could not be downloaded: {error}")
+            _fail(job_id, str(error))  # the client's sentence says what failed
         else:
             store_result.apply_async((job_id,), countdown=min(2 ** (job.attempts + 1), 30))
         return

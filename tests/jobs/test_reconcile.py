@@ -57,9 +57,10 @@ def test_a_job_put_back_by_a_429_is_not_taken_for_lost(owner, sent, settings, mo
 
 def test_a_job_handed_to_the_saver_is_not_taken_for_lost(owner, sent, settings):
     settings.JOBS_STALE_SECONDS = 60
-    job = old_job(owner, status=Stage.PROCESSING, upstream_id="abc")
+    job = old_job(owner, status=Stage.PROCESSING, upstream_id="abc", attempts=4)
     apply_job_info(job, JobInfo(id="abc", status="succeeded", output="http://x/engine/files/a"))
     assert Job.objects.get(pk=job.pk).status == Stage.SAVING
+    assert Job.objects.get(pk=job.pk).attempts == 0  # the saver's own tries from here
     assert sent == [("store_result", job.pk)]
     sent.clear()
     assert tasks.reconcile_jobs() == {"submit": 0, "save": 0}
