@@ -7,7 +7,9 @@ worker process, as under `make run`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -48,16 +50,21 @@ class Stack:
     queue: str
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+    # How each process was started (name -> command), to start one again after a kill.
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    workdir: Path | None = None
 
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
-                process.terminate()
+                _signal_group(process, signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
 
     def log_tail(self, lines: int = 40) -> str:
@@ -66,6 +73,39 @@ class Stack:
             for log in self.logs
             if log.exists()
         )
+
+    def process(self, name: str) -> subprocess.Popen:
+        return self.processes[len(self.names) - 1 - self.names[::-1].index(name)]
+
+    def kill(self, name: str = "worker") -> None:
+        """SIGKILL a process and its children (a prefork worker's pool), as a crash would."""
+        process = self.process(name)
+        _signal_group(process, signal.SIGKILL)
+        process.wait(timeout=15)
+
+    def start(self, name: str = "worker") -> subprocess.Popen:
+        """Start a process of the stack (again), e.g. a new worker after a kill."""
+        assert self.workdir is not None
+        count = self.names.count(name)
+        log = self.workdir / (f"{name}.log" if not count else f"{name}-{count + 1}.log")
+        process = subprocess.Popen(
+            self.commands[name],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: a kill reaches its children
+        )
+        self.names.append(name)
+        self.processes.append(process)
+        self.logs.append(log)
+        return process
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
 
 
 def start_stack(
@@ -78,6 +118,7 @@ def start_stack(
     worker_args: list[str] | None = None,
     queue: str | None = None,
     engine_worker: bool = False,
+    scheduler: bool = False,
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers."""
     port = free_port()
@@ -122,20 +163,17 @@ def start_stack(
             "--concurrency", "2", "-Q", f"{queue}.engine",
             "--hostname", f"{queue}-engine@%h", "--without-mingle", "--without-gossip",
         ]  # fmt: skip
-    stack = Stack(url=url, media_root=media_root, queue=queue)
-    for name, command in commands.items():
-        log = workdir / f"{name}.log"
-        stack.logs.append(log)
-        stack.processes.append(
-            subprocess.Popen(
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log.open("w"),
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        )
+    if scheduler:
+        # Celery beat: the reconciler, the follower's kick and the engine's stale requeue.
+        commands["scheduler"] = [
+            str(bin_dir / "celery"), "-A", "studio", "beat", "--loglevel", "WARNING",
+            "--schedule", str(workdir / f"celerybeat-schedule-{queue}"),
+        ]  # fmt: skip
+    stack = Stack(
+        url=url, media_root=media_root, queue=queue, commands=commands, env=env, workdir=workdir
+    )
+    for name in commands:
+        stack.start(name)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in stack.processes):
