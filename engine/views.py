@@ -185,7 +185,9 @@ def output_file(request: HttpRequest, name: str) -> HttpResponse:
     job = EngineJob.objects.filter(output_file=name).first()
     if job is None or not default_storage.exists(name):
         return responses.not_found("No such file.")
-    fault = first_of(active_faults("files", "GET", None, OUTPUT_FAULTS), OUTPUT_FAULTS)
+    faults = active_faults("files", "GET", None, {*OUTPUT_FAULTS, FaultKind.SLOW})
+    http_fault_response(faults)  # waits for slow faults; answers none for files
+    fault = first_of(faults, OUTPUT_FAULTS)
     if fault and fault.kind == FaultKind.OUTPUT_ERROR:
         return responses.error(503, "The file could not be served (fault switch).")
     if fault and fault.kind == FaultKind.OUTPUT_NOT_IMAGE:

@@ -181,7 +181,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "engine-requeue-stale-jobs": {"task": "engine.tasks.requeue_stale_jobs", "schedule": 30.0},
-    "jobs-reconcile": {"task": "jobs.tasks.reconcile_jobs", "schedule": 10.0},
+    "jobs-reconcile": {
+        "task": "jobs.tasks.reconcile_jobs",
+        "schedule": float(env_int("JOBS_RECONCILE_SECONDS", 10)),
+    },
     # Restarts the follower chain if its message was lost; a no-op while it runs.
     "jobs-follow": {"task": "jobs.tasks.follow_jobs", "schedule": 5.0},
 }
