@@ -162,8 +162,24 @@ def any_in(ids: list[int], *stages: str) -> bool:
     return Job.objects.filter(pk__in=ids, status__in=stages).exists()
 
 
+def stored_files(media_root: Path) -> set[str]:
+    """The studio's files (the engine's own outputs, under engine/, left out)."""
+    root = Path(media_root)
+    return {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path.relative_to(root).parts[0] != "engine"
+    }
+
+
 def measure(
-    name: str, expected: str, ids: list[int], media_root: Path, started: float, timeout: float
+    name: str,
+    expected: str,
+    ids: list[int],
+    media_root: Path,
+    started: float,
+    timeout: float,
+    before: set[str],
 ) -> Outcome:
     """Wait (up to ``timeout``) for the jobs to end; count what ended, was lost, doubled."""
     from engine.models import EngineJob
@@ -186,16 +202,8 @@ def measure(
         upstream = EngineJob.objects.filter(idempotency_key=str(job.submit_key)).count()
         outcome.duplicated += max(0, upstream - 1)
     # Half-saved: a stored file without its row, or a row without its file.
-    root = Path(media_root)
-    # Files of this scenario only (others' stay in the stack's media folder).
-    since = time.time() - (time.monotonic() - started) - 1
-    files = {
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file()
-        and path.relative_to(root).parts[0] != "engine"
-        and path.stat().st_mtime >= since
-    }
+    # Files of this scenario only (earlier ones' stay in the stack's media folder).
+    files = stored_files(media_root) - before
     referenced: set[str] = set()
     for image in Image.objects.filter(job__in=ids):
         names = [n for n in (image.file.name, image.thumbnail.name) if n]
@@ -229,16 +237,15 @@ def kill_worker_during(stage: str, fault: dict) -> Callable:
 
     def scenario(stack: Stack, server: RedisServer, owner, count: int, timeout: float) -> Outcome:
         _fault(**fault)
-        started = time.monotonic()
+        started, before = time.monotonic(), stored_files(stack.media_root)
         ids = submit(stack, server.url, owner, count)
         wait_until(lambda: any_in(ids, *stages[stage]), 60, f"a job {stage}")
         time.sleep(0.3)  # inside the slowed call
         stack.kill("worker")
         _clear_faults()
         stack.start("worker")
-        return measure(
-            f"worker SIGKILL while {stage}", "succeeded", ids, stack.media_root, started, timeout
-        )
+        name = f"worker SIGKILL while {stage}"
+        return measure(name, "succeeded", ids, stack.media_root, started, timeout, before)
 
     return scenario
 
@@ -249,7 +256,7 @@ def redis_lost(how: str) -> Callable:
 
     def scenario(stack: Stack, server: RedisServer, owner, count: int, timeout: float) -> Outcome:
         _fault(kind="slow", path="job", method="GET", delay_ms=300)
-        started = time.monotonic()
+        started, before = time.monotonic(), stored_files(stack.media_root)
         ids = submit(stack, server.url, owner, count)
         wait_until(lambda: any_in(ids, *FOLLOWED, Stage.SAVING), 60, "jobs in flight")
         if how == "restart":
@@ -257,7 +264,8 @@ def redis_lost(how: str) -> Callable:
         else:
             redis.Redis.from_url(server.url).flushall()
         _clear_faults()
-        return measure(f"Redis {how}ed", "succeeded", ids, stack.media_root, started, timeout)
+        name = f"Redis {how}ed"
+        return measure(name, "succeeded", ids, stack.media_root, started, timeout, before)
 
     return scenario
 
@@ -274,19 +282,37 @@ def database_away(down_for: float = 4.0) -> Callable:
     def scenario(stack: Stack, server: RedisServer, owner, count: int, timeout: float) -> Outcome:
         from django.db import connection
 
-        started = time.monotonic()
+        started, before = time.monotonic(), stored_files(stack.media_root)
         ids = submit(stack, server.url, owner, count)
         wait_until(lambda: any_in(ids, Stage.SUBMITTING, *FOLLOWED, Stage.SAVING), 60, "flight")
         if connection.vendor == "postgresql":
-            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            import psycopg
+
+            params = connection.settings_dict
+            name = connection.ops.quote_name(params["NAME"])
             with connection.cursor() as cursor:
-                cursor.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-                cursor.execute(
+                cursor.execute("SELECT pg_backend_pid()")
+                own_pid = cursor.fetchone()[0]
+            # A database cannot refuse connections while one is connected to it: from another.
+            admin = psycopg.connect(
+                host=params.get("HOST") or "127.0.0.1",
+                port=params.get("PORT") or 5432,
+                user=params.get("USER") or None,
+                password=params.get("PASSWORD") or None,
+                dbname="postgres",
+                autocommit=True,
+            )
+            try:
+                admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+                admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = %s AND pid <> %s",
+                    (params["NAME"], own_pid),
                 )
                 time.sleep(down_for)
-                cursor.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            finally:
+                admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+                admin.close()
         else:
             import sqlite3
 
@@ -295,7 +321,8 @@ def database_away(down_for: float = 4.0) -> Callable:
             time.sleep(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) + down_for)
             lock.execute("COMMIT")
             lock.close()
-        return measure("database unavailable", "succeeded", ids, stack.media_root, started, timeout)
+        name = "database unavailable"
+        return measure(name, "succeeded", ids, stack.media_root, started, timeout, before)
 
     return scenario
 
@@ -305,9 +332,9 @@ def upstream_fault(name: str, expected: str, **fault) -> Callable:
 
     def scenario(stack: Stack, server: RedisServer, owner, count: int, timeout: float) -> Outcome:
         _fault(**fault)
-        started = time.monotonic()
+        started, before = time.monotonic(), stored_files(stack.media_root)
         ids = submit(stack, server.url, owner, count)
-        outcome = measure(name, expected, ids, stack.media_root, started, timeout)
+        outcome = measure(name, expected, ids, stack.media_root, started, timeout, before)
         _clear_faults()
         return outcome
 
