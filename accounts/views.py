@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import SignUpForm
 from studio.ratelimit import RateLimited, check_limit, count_attempt, too_many
@@ -65,6 +66,7 @@ class SignInView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
+@sensitive_post_parameters("password1", "password2")
 @login_not_required
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and sign in, unless sign-up is closed by SIGNUP_OPEN."""

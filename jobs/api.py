@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from openjourney.client import OpenjourneyClient, Unauthorized
 
@@ -14,6 +15,7 @@ _clients: dict[tuple[str, str | None], OpenjourneyClient] = {}
 MAX_CLIENTS = 64
 
 
+@sensitive_variables("token", "key")
 def get_client(team=None) -> OpenjourneyClient:
     """A shared client (its connection pool is reused) for the configured API.
 

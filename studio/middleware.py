@@ -1,4 +1,4 @@
-"""Response headers the whole site shares."""
+"""Response headers the whole site shares, and what error reports may show."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.debug import SafeExceptionReporterFilter
 
 
 class ContentSecurityPolicyMiddleware:
@@ -26,3 +27,14 @@ class ContentSecurityPolicyMiddleware:
             return response
         response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
         return response
+
+
+class AlwaysSafeExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Hides what views mark sensitive (tokens, passwords) on debug error pages too.
+
+    Django's own filter only works with DEBUG off; a debug page shown on a screen or pasted
+    into an issue would otherwise carry the API token from a frame's variables.
+    """
+
+    def is_active(self, request: HttpRequest | None) -> bool:
+        return True

@@ -257,6 +257,8 @@ if not DEBUG:
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Variables and form fields marked sensitive are hidden on debug pages too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "studio.middleware.AlwaysSafeExceptionReporterFilter"
 # Scripts only from our own files (htmx included), never inline, never eval (htmx's
 # allowEval is off in base.html). Style attributes carry per-image placeholders and
 # progress widths; <style> elements stay forbidden (htmx's own is turned off there too).
