@@ -198,7 +198,9 @@ def output_file(request: HttpRequest, name: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=86400, immutable"
     if content_type == "image/svg+xml":
         # An SVG opened directly must not run anything.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
     return response
 
 

@@ -75,6 +75,9 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 # --- files ----------------------------------------------------------------------------------
 
 
+MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
 def file_response(name: str, content_type: str, *, download_name: str | None = None):
     try:
         handle = default_storage.open(name, "rb")
@@ -88,9 +91,9 @@ def file_response(name: str, content_type: str, *, download_name: str | None = N
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
-    if content_type == "image/svg+xml":
-        # Opened on its own, an SVG may not run anything or load anything.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    # Opened on its own, a file (an SVG above all) may not run or load anything, and is
+    # sandboxed: a unique origin, no access to the studio's cookies or pages.
+    response["Content-Security-Policy"] = MEDIA_CSP
     return response
 
 

@@ -6,6 +6,7 @@ import threading
 
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from openjourney.client import OpenjourneyClient, Unauthorized
 
@@ -15,6 +16,7 @@ _clients: dict[tuple[str, str | None, float], OpenjourneyClient] = {}
 MAX_CLIENTS = 64
 
 
+@sensitive_variables("token", "key")
 def get_client(team=None) -> OpenjourneyClient:
     """A shared client (its connection pool is reused) for the configured API.
 

@@ -19,6 +19,7 @@ from jobs.events import channel_for
 from jobs.models import Job, Stage
 from jobs.services import NotRetriable, cancel_job, retry_job
 from openjourney.catalog import ENDPOINTS
+from studio.ratelimit import RateLimited, limit_submits, too_many
 
 SSE_HEARTBEAT_SECONDS = 15
 SSE_MAX_SECONDS = 300  # the browser reconnects by itself; long streams are not kept forever
@@ -81,6 +82,15 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     from teams.services import TeamSubmitRefused
 
     job = get_job_for(request.user, pk)
+    try:
+        limit_submits(request.user)
+    except RateLimited as refusal:
+        if request.htmx:
+            response = render(request, "jobs/job_card.html", {"job": job, "notice": str(refusal)})
+            response = reswap(response, "outerHTML")
+        else:
+            response = render(request, "studio/rate_limited.html", {"message": str(refusal)})
+        return too_many(response, refusal)
     try:
         new = retry_job(job)
     except (NotRetriable, TeamSubmitRefused) as refusal:

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # No inline scripts anywhere: script-src 'self' (studio/middleware.py).
+    "studio.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -189,6 +191,26 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-follow": {"task": "jobs.tasks.follow_jobs", "schedule": 5.0},
 }
 
+# Caches: the default one is per process (the API's health badge); rate limits are counted
+# in Redis, so that every web process counts together (studio/ratelimit.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("RATELIMIT_REDIS_URL", REDIS_URL),
+        "KEY_PREFIX": "studio",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+RATELIMIT_CACHE = "ratelimit"
+# Submits (create forms, re-runs, variations, retries) per user per window (0: no limit).
+SUBMIT_RATE_LIMIT = env_int("SUBMIT_RATE_LIMIT", 30)
+SUBMIT_RATE_WINDOW = env_int("SUBMIT_RATE_WINDOW", 60)
+# Failed sign-ins per username, and per client address, per window; then sign-in waits.
+LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)
+LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 50)
+LOGIN_RATE_WINDOW = env_int("LOGIN_RATE_WINDOW", 900)
+
 # The Openjourney API the studio calls: the project's own engine unless configured.
 OPENJOURNEY_API_URL = env_str("OPENJOURNEY_API_URL", f"http://127.0.0.1:{PORT}/engine").rstrip("/")
 OPENJOURNEY_API_TOKEN = env_str("OPENJOURNEY_API_TOKEN")
@@ -241,6 +263,25 @@ if not DEBUG:
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Variables and form fields marked sensitive are hidden on debug pages too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "studio.middleware.AlwaysSafeExceptionReporterFilter"
+# Scripts only from our own files (htmx included), never inline, never eval (htmx's
+# allowEval is off in base.html). Style attributes carry per-image placeholders and
+# progress widths; <style> elements stay forbidden (htmx's own is turned off there too).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

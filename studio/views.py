@@ -18,6 +18,7 @@ from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoi
 from openjourney.client import ApiError
 from studio import remake
 from studio.forms import EndpointForm, form_field_names
+from studio.ratelimit import RateLimited, limit_submits, too_many
 from studio.remake_forms import RecallForm, RemakeForm, VariationsForm
 from studio.services import submit_form
 
@@ -90,14 +91,23 @@ def create_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, template, _form_context(request, endpoint, form))
 
     form = EndpointForm(endpoint, request.user, request.POST, request.FILES)
+    refusal = None
+    if form.is_valid():
+        try:
+            limit_submits(request.user)
+        except RateLimited as error:
+            refusal = error
+            form.add_error(None, str(error))
     # submit_form gives [] (and the form an error) when the chosen team refuses the submit.
     if not form.is_valid() or not (jobs := submit_form(form)):
         context = _form_context(request, endpoint, form)
         if request.htmx:
             # The form comes back with its errors in place of the results it would add.
             response = render(request, "studio/create.html#endpoint-form", context)
-            return reswap(retarget(response, "#endpoint-form"), "outerHTML")
-        return render(request, "studio/create.html", context, status=422)
+            response = reswap(retarget(response, "#endpoint-form"), "outerHTML")
+        else:
+            response = render(request, "studio/create.html", context, status=422)
+        return too_many(response, refusal) if refusal else response
     if request.htmx:
         response = render(request, "studio/create.html#submitted", {"jobs": jobs})
         return response
@@ -146,6 +156,15 @@ def _not_remade(request: HttpRequest, image: Image, message: str) -> HttpRespons
     return redirect(image)
 
 
+def _too_fast(request: HttpRequest, image: Image, refusal: RateLimited) -> HttpResponse:
+    """A submit over the user's rate limit: 429, said where the user acted."""
+    if request.htmx:
+        response = render(request, "studio/image_actions.html#remade", {"error": str(refusal)})
+    else:
+        response = render(request, "studio/rate_limited.html", {"message": str(refusal)})
+    return too_many(response, refusal)
+
+
 def _first_error(form) -> str:
     return next(iter(form.errors.values()))[0]
 
@@ -157,6 +176,10 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     form = RemakeForm(request.user, request.POST)
     if not form.is_valid():
         return _not_remade(request, image, _first_error(form))
+    try:
+        limit_submits(request.user)
+    except RateLimited as refusal:
+        return _too_fast(request, image, refusal)
     try:
         job = remake.rerun(request.user, image, team=form.team)
     except remake.NotRemakable as refusal:
@@ -171,6 +194,10 @@ def variations(request: HttpRequest, pk: int) -> HttpResponse:
     form = VariationsForm(request.user, request.POST)
     if not form.is_valid():
         return _not_remade(request, image, _first_error(form))
+    try:
+        limit_submits(request.user)
+    except RateLimited as refusal:
+        return _too_fast(request, image, refusal)
     try:
         jobs = remake.variations(request.user, image, form.cleaned_data["count"], team=form.team)
     except remake.NotRemakable as refusal:

@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 # Fixed, so the same secret always gives the same key; "v1" names this scheme.
 HKDF_SALT = b"openjourney-studio:teams"
@@ -37,6 +38,7 @@ def _current() -> Fernet:
     return _fernet(getattr(settings, "TEAM_TOKEN_KEY", None) or settings.SECRET_KEY)
 
 
+@sensitive_variables("raw")
 def encrypt_token(raw: str) -> str:
     """The token, encrypted for the database."""
     return _current().encrypt(raw.encode()).decode("ascii")

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from teams.crypto import decrypt_token, encrypt_token
 from teams.models import (
@@ -298,6 +299,7 @@ def clean_token(raw: str) -> str:
     return token
 
 
+@sensitive_variables("raw", "token")
 def set_team_token(team: Team, by, raw: str) -> None:
     """Store (or replace) the team's own token, encrypted; only its last four stay readable."""
     token = clean_token(raw)
@@ -322,6 +324,7 @@ def remove_team_token(team: Team, by) -> None:
     record(team, by, "token_removed", "removed the team's API token")
 
 
+@sensitive_variables()
 def team_api_token(team: Team) -> str | None:
     """The team's token in clear, for its jobs' API calls; None when it has none."""
     if not team.api_token_encrypted:

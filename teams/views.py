@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -377,6 +378,7 @@ def team_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("teams:settings", team.pk)
 
 
+@sensitive_post_parameters("token")
 @team_view
 @require_POST
 def team_token(request: HttpRequest, pk: int) -> HttpResponse:

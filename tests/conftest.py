@@ -41,6 +41,21 @@ def _media_in_tmp(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_in_memory(settings) -> None:
+    """Each test counts its own attempts from zero, in this process, never in the shared
+    Redis (where runs side by side would count each other's users)."""
+    import uuid
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"ratelimit-{uuid.uuid4().hex}",
+        },
+    }
+
+
 @pytest.fixture
 def password() -> str:
     return "correct horse battery staple"

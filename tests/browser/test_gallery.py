@@ -47,13 +47,16 @@ def test_browse_scroll_search_and_open(signed_in_page, gallery):
     # Infinite scroll: the last tiles arrive as the "Older images" link comes into view.
     page.evaluate("window.__noReload = true")
     page.locator("text=Older images").scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelectorAll('#gallery-results .tile').length === 60")
+    # A function, not an expression string: the CSP forbids the eval Playwright would use.
+    page.wait_for_function(
+        "() => document.querySelectorAll('#gallery-results .tile').length === 60"
+    )
     assert page.evaluate("window.__noReload") is True
 
     # Search: the filter lives in the URL.
     page.fill("input[name=q]", "lighthouse")
     page.click("button:has-text('Search')")
-    page.wait_for_function("document.querySelectorAll('#gallery-results .tile').length === 6")
+    page.wait_for_function("() => document.querySelectorAll('#gallery-results .tile').length === 6")
     assert "q=lighthouse" in page.url
 
     page.locator("#gallery-results .tile a.tile-link").first.click()

@@ -115,6 +115,27 @@ def test_redirect_to_a_private_address_is_refused(loopback):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://metadata.example/latest/meta-data/",  # a name resolving to the metadata address
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://2852039166/latest/meta-data/",  # 169.254.169.254 as one decimal number
+        "http://127.1:9/a.png",
+    ],
+)
+def test_redirect_to_metadata_in_any_spelling_is_refused(loopback, monkeypatch, location):
+    monkeypatch.setattr(
+        socket, "getaddrinfo", fake_resolver({"metadata.example": "169.254.169.254"})
+    )
+    url = loopback.route("/hop", b"", status=302, Location=location)
+    with pytest.raises(FetchRefused, match="private, loopback or link-local"):
+        fetch_image(url, user_id=1)
+    assert loopback.hits == ["/hop"]
+
+
+@pytest.mark.django_db
 def test_redirect_within_the_allowed_origin_is_followed(loopback):
     loopback.route("/coffee.png", PNG, Content_Type="image/png")
     url = loopback.route("/hop", b"", status=302, Location="/coffee.png")

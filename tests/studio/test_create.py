@@ -221,6 +221,11 @@ def test_utility_from_a_public_link(owner_client, monkeypatch):
         ("http://127.0.0.1/a.png", "private, loopback or link-local"),
         ("http://10.1.2.3/a.png", "private, loopback or link-local"),
         ("http://169.254.169.254/latest/meta-data/", "private, loopback or link-local"),
+        ("http://2130706433/a.png", "Enter a valid URL"),  # decimal: not even a URL here
+        ("http://0.0.0.0/a.png", "private, loopback or link-local"),
+        ("http://[::1]/a.png", "private, loopback or link-local"),
+        ("http://[::ffff:169.254.169.254]/a.png", "private, loopback or link-local"),
+        ("http://[64:ff9b::a9fe:a9fe]/a.png", "private, loopback or link-local"),
         ("ftp://photos.example/a.png", "http or https"),
     ],
 )

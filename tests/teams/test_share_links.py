@@ -55,7 +55,9 @@ def test_svg_keeps_the_gallery_csp(owner, client):
     link = create_share_link(image, owner, 1)
     response = client.get(public_file_url(link))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
-    assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
