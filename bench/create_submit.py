@@ -1,0 +1,134 @@
+"""Create form submitted → job card back, through the real stack.
+
+    .venv/bin/python bench/create_submit.py [--submissions 100] [--count 1] [--database-url URL]
+
+Starts the web server (uvicorn) and a Celery worker on a fresh database, as `make run` does,
+signs in through the login form, reads the create page of ``--model`` and submits its form
+``--submissions`` times as htmx does (a multipart POST with the HX-Request, HX-Target and
+X-CSRFToken headers), one after another. Each time is from the request leaving to the last
+byte of the job cards that come back (the ``#submitted`` fragment); the worker meanwhile
+runs the jobs against the engine served by the same web server, as it would in use.
+
+Then, in this process on the same database, one submission through Django's test client
+with the queries logged (their count and time), and with ``--profile`` a pyinstrument
+profile of ``--profile`` more (pyinstrument must be installed: ``pip install pyinstrument``).
+Target: p50 ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import uuid
+
+from _setup import form_fields, header, htmx_headers, percentile, setup_django, sign_in
+
+TARGET_P50_MS = 50
+
+
+def submit_times(url: str, model: str, submissions: int, count: int, pause: float) -> list[float]:
+    client = sign_in(url, "bench", "bench-password-123")
+    page_url = f"/create/{model}"
+    fields = form_fields(client.get(page_url).text)
+    fields.pop("csrfmiddlewaretoken", None)
+    headers = htmx_headers(client, page_url, "results")
+    times = []
+    for number in range(submissions):
+        data = {**fields, "prompt": f"a lighthouse at dawn, take {number}", "count": str(count)}
+        # htmx sends the form as multipart (hx-encoding), with no file chosen.
+        files = {"_": (None, "")}
+        started = time.perf_counter()
+        answer = client.post(page_url, data=data, files=files, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        cards = answer.text.count('class="job-card')
+        if answer.status_code != 200 or cards != count:
+            raise RuntimeError(
+                f"submission {number}: HTTP {answer.status_code}, {cards} cards\n"
+                + answer.text[:2000]
+            )
+        times.append(elapsed)
+        time.sleep(pause)
+    client.close()
+    return times
+
+
+def logged_submission(model: str, profile: int) -> None:
+    """One submission in this process with its queries logged; then an optional profile."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username="bench"))
+    page_url = f"/create/{model}"
+    fields = form_fields(client.get(page_url).content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    data = {**fields, "prompt": "a lighthouse at dawn, logged", "count": "1"}
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(page_url, data=data, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200, answer.status_code
+    total = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    print(f"\none submission, in process: {len(queries)} queries, {total:.1f} ms of SQL")
+    for query in queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:150]}")
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for number in range(profile):
+            client.post(
+                page_url, data={**data, "prompt": f"profiled {number}"}, HTTP_HX_REQUEST="true"
+            )
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submissions", type=int, default=100)
+    parser.add_argument("--count", type=int, default=1, help="images asked for per submission")
+    parser.add_argument("--model", default="flux/schnell")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between submissions")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--profile", type=int, default=0, help="profile this many, in process")
+    parser.add_argument("--database-url", default=None, help="an empty database to use")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    print(header("python bench/create_submit.py " + " ".join(sys.argv[1:])))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    workdir = setup_django(args.database_url, queue)
+    from django.db import connection
+
+    from engine.models import ApiToken, hash_token
+    from tests.factories import UserFactory
+    from tests.stack import STACK_TOKEN, start_stack
+
+    UserFactory(username="bench", password="bench-password-123")
+    studio = UserFactory(username="studio")
+    ApiToken.objects.create(user=studio, key_hash=hash_token(STACK_TOKEN), prefix="oje_test")
+    stack = start_stack(dict(connection.settings_dict), args.redis_url, workdir, queue=queue)
+    try:
+        submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
+        times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
+        logged_submission(args.model, args.profile)
+    finally:
+        stack.stop()
+
+    print(f"\n{'':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(
+        f"{'create POST → job cards (' + str(args.count) + ' a time)':<34} {len(times):>4} "
+        f"{percentile(times, 50):>8.1f} {percentile(times, 95):>8.1f} {max(times):>8.1f}"
+    )
+    ok = percentile(times, 50) <= TARGET_P50_MS
+    print(f"\ntarget p50 ≤ {TARGET_P50_MS} ms: {'PASS' if ok else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
