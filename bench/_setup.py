@@ -163,3 +163,28 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a prefork worker's children), from /proc."""
+    found = [pid]
+    for child in found:
+        for task in Path(f"/proc/{child}/task").glob("*"):
+            try:
+                found += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def tree_usage(pid: int) -> tuple[float, float]:
+    """CPU seconds and resident MB of ``pid`` with its descendants (shared pages counted in
+    each process, as the kernel reports them)."""
+    cpu = rss = 0.0
+    for member in process_tree(pid):
+        try:
+            cpu += cpu_seconds(member)
+            rss += rss_mb(member)
+        except OSError:
+            continue
+    return cpu, rss
