@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -180,6 +181,7 @@ def main() -> int:
         client.close()
     finally:
         stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the images: hundreds of MB
 
     print(
         f"\n{len(ids)} images of {args.image_kb:,} KB; web server memory (VmRSS) sampled every "
