@@ -27,6 +27,22 @@ lint: $(STAMP)
 superuser: $(STAMP)
 	$(BIN)/python manage.py createsuperuser
 
+# Every benchmark under bench/ at a small size, so the whole run takes minutes; each prints
+# its figures and its target. docs/performance.md gives the full-size command of each.
+BENCH_RUNS := \
+	"create_submit.py --submissions 30" \
+	"zip_download.py --images 500 --image-kb 256" \
+	"live_pages.py --users 10 --pages-per-user 5 --jobs 2 --idle-seconds 5" \
+	"live_updates.py --rounds 2 --count 4" \
+	"gallery.py --images 10000 --requests 20" \
+	"follow.py --jobs 100 --job-seconds 10 --baseline-seconds 20" \
+	"engine.py --runs 2 --jobs 4 --ultra-jobs 1 --sequential 2"
+
+bench: $(STAMP)
+	@status=0; for run in $(BENCH_RUNS); do \
+		echo "== bench/$$run"; $(BIN)/python bench/$$run || status=1; echo; \
+	done; exit $$status
+
 # Re-pin constraints.txt from what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt

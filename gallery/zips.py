@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from gallery.models import Image
 
-READ_CHUNK = 64 * 1024
+READ_CHUNK = 512 * 1024
 
 
 def archive_name(image: Image) -> str:

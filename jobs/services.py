@@ -74,6 +74,8 @@ def create_jobs(
                 parent_image=parent_image,
                 team=team,
             )
+            # A new job has no image yet: its card (rendered right away) need not ask.
+            Job.image.related.set_cached_value(job, None)
             enqueue_submit(job)
             jobs.append(job)
         if team is not None:

@@ -37,3 +37,23 @@ async def test_job_change_arrives_as_an_event(async_client, owner, outsider, red
 async def test_stream_needs_a_signed_in_user(async_client):
     response = await async_client.get("/jobs/events/")
     assert response.status_code == 302
+
+
+async def test_another_studio_on_the_same_redis_is_not_heard(
+    async_client, owner, redis_url, settings
+):
+    """Redis channels ignore the database number: each studio's are named after its queue."""
+    settings.REDIS_URL = redis_url
+    settings.CELERY_TASK_DEFAULT_QUEUE = "studio-a"
+    await async_client.aforce_login(owner)
+    response = await async_client.get("/jobs/events/")
+    stream = response.streaming_content.__aiter__()
+    assert b"retry:" in await anext(stream)
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = "studio-b"  # a second studio, its user of the same id
+    await sync_to_async(publish_job)(SimpleNamespace(pk=7, owner_id=owner.pk, status="x"))
+    settings.CELERY_TASK_DEFAULT_QUEUE = "studio-a"
+    await sync_to_async(publish_job)(SimpleNamespace(pk=42, owner_id=owner.pk, status="saving"))
+    chunk = await asyncio.wait_for(anext(stream), 5)
+    assert chunk == b"event: job-42\ndata: saving\n\n"
+    await stream.aclose()
