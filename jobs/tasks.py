@@ -15,7 +15,7 @@ from datetime import timedelta
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -188,6 +188,7 @@ def follow_jobs(chain: str | None = None) -> None:
 @shared_task(acks_late=True, **DATABASE_RETRY)
 def store_result(job_id: int) -> None:
     """Download a finished job's output, store it and make it a gallery image."""
+    from gallery.models import Image
     from gallery.services import InvalidResult, store_job_result
     from jobs.api import get_client
 
@@ -212,6 +213,11 @@ def store_result(job_id: int) -> None:
     except (MalformedResponse, InvalidResult) as error:
         _fail(job_id, str(error))
         return
+    except IntegrityError:
+        # Another run of this task (a redelivered or reconciled message) saved the image
+        # first; ours was rolled back and its files removed (gallery.services.create_image).
+        if not Image.objects.filter(job_id=job_id).exists():
+            raise
     _finish(job)
 
 
