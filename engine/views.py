@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from engine import responses
 from engine.auth import authenticate
+from engine.backends import ping_status
 from engine.faults import (
     OUTPUT_FAULTS,
     POLL_KINDS,
@@ -136,7 +137,7 @@ def ping(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         database = "unavailable"
     models = {
-        endpoint.slug: {"ready": database == "ok", "backend": "builtin"}
+        endpoint.slug: ping_status(endpoint, database == "ok")
         for endpoint in ENDPOINTS
         if endpoint.method == "POST"
     }
