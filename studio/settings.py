@@ -251,6 +251,9 @@ ENGINE_DIFFUSERS_STEPS = env_int("ENGINE_DIFFUSERS_STEPS", 0)
 # Generate at most this many pixels (0: no cap), then resize to the canvas's exact size:
 # for slow machines and tests; the image is then softer than the canvas's size suggests.
 ENGINE_DIFFUSERS_MAX_PIXELS = env_int("ENGINE_DIFFUSERS_MAX_PIXELS", 0)
+# CPU threads for torch (0: its default, one per core). On a shared or busy machine, 1 to
+# 2 per worker process is much faster than more threads than free cores.
+ENGINE_DIFFUSERS_THREADS = env_int("ENGINE_DIFFUSERS_THREADS", 0)
 # Keep only the running part of the model on the GPU (accelerate): less memory, slower.
 ENGINE_DIFFUSERS_CPU_OFFLOAD = env_bool("ENGINE_DIFFUSERS_CPU_OFFLOAD", False)
 

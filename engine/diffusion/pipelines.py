@@ -99,6 +99,7 @@ def get_pipeline(folder: Path) -> LoadedPipeline:
     key = str(folder)
     loaded = _loaded.get(key)
     if loaded is not None:
+        _record(folder, loaded=loaded)  # kept in step with the database, row lost or not
         return loaded
     with _load_lock:
         loaded = _loaded.get(key)
@@ -140,12 +141,14 @@ def _load(folder: Path) -> LoadedPipeline:
         raise BackendError(problem)
     from diffusers import DiffusionPipeline
     from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
     diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
     device = pick_device(settings.ENGINE_DIFFUSERS_DEVICE)
     dtype = pick_dtype(settings.ENGINE_DIFFUSERS_DTYPE, device)
     started = time.perf_counter()
-    pipe = DiffusionPipeline.from_pretrained(str(folder), torch_dtype=dtype, local_files_only=True)
+    pipe = DiffusionPipeline.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
     parameters = frozenset(inspect.signature(pipe.__call__).parameters)
     if (
         not {"prompt", "width", "height", "generator"} <= parameters
@@ -188,7 +191,8 @@ def _record(folder: Path, loaded: LoadedPipeline | None = None, error: str = "")
             "load_seconds": loaded.load_seconds,
         }
     try:
-        PipelineState.objects.update_or_create(folder=str(folder), defaults=values)
+        if not PipelineState.objects.filter(folder=str(folder)).update(**values):
+            PipelineState.objects.get_or_create(folder=str(folder), defaults=values)
     except Exception:  # the job matters more than the health report
         logger.warning("engine: could not record the state of %s", folder, exc_info=True)
 
@@ -216,6 +220,8 @@ def generate(
     on_step: StepCallback | None = None,
 ) -> Image.Image:
     """An image of exactly ``size`` for the request ``params`` (with its ``seed``)."""
+    if settings.ENGINE_DIFFUSERS_THREADS > 0:
+        torch.set_num_threads(settings.ENGINE_DIFFUSERS_THREADS)
     loaded = get_pipeline(folder)
     seed = int(params.get("seed") or 0)
     steps = steps_for(slug, params)
@@ -236,9 +242,11 @@ def generate(
 
     def step_end(pipe: Any, index: int, timestep: Any, tensors: dict) -> dict:
         nonlocal stopped
-        # Heun and DPM2 take two model calls a step: count what the pipeline counts.
-        total = int(getattr(pipe, "num_timesteps", 0) or steps)
-        if on_step is not None and not on_step(min(index + 1, total), total):
+        # Heun and DPM2 call back twice a step, PNDM once more at the start: report the
+        # steps asked for, in proportion to the callbacks made.
+        total = max(int(getattr(pipe, "num_timesteps", 0) or steps), 1)
+        done = min(steps, (index + 1) * steps // total)
+        if on_step is not None and not on_step(done, steps):
             stopped = True
             pipe._interrupt = True  # the pipelines' own way to stop early
         return tensors
