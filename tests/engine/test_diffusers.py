@@ -300,16 +300,6 @@ def test_a_stochastic_scheduler_repeats_with_the_seed(sdxl, name):
     assert not np.array_equal(first, generate(sdxl, "sdxl/pony", scheduler=name, seed=4))
 
 
-def test_the_scheduler_table_names_exactly_the_catalogs_twenty():
-    assert list(SCHEDULERS) == list(PONY_SCHEDULERS)
-    assert len(SCHEDULERS) == 20
-    assert SCHEDULERS["DPM++ 2M SDE Karras"] == (
-        "DPMSolverMultistepScheduler",
-        {"algorithm_type": "sde-dpmsolver++", "use_karras_sigmas": True},
-    )
-    assert SCHEDULERS["Euler a"] == ("EulerAncestralDiscreteScheduler", {})
-
-
 def test_schedulers_do_not_change_a_flow_matching_pipeline(mapped):
     loaded = pipelines.get_pipeline(mapped["flux"])
     scheduler = pipelines.scheduler_for(loaded, "Euler a", seed=1)
