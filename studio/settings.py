@@ -236,10 +236,13 @@ ENGINE_STALE_JOB_SECONDS = env_int("ENGINE_STALE_JOB_SECONDS", 120)
 # local pipeline folders run real models; the others keep the built-in renderer. Patterns
 # over endpoint slugs, first match wins: the JSON object's, then one folder per family.
 ENGINE_DIFFUSERS_MODELS = env_mapping("ENGINE_DIFFUSERS_MODELS")
-for _family in ("flux", "sdxl", "sd"):
-    _folder = env_str(f"ENGINE_DIFFUSERS_{_family.upper()}")
+for _pattern, _folder in (
+    ("flux/*", env_str("ENGINE_DIFFUSERS_FLUX")),
+    ("sdxl/*", env_str("ENGINE_DIFFUSERS_SDXL")),
+    ("sd/*", env_str("ENGINE_DIFFUSERS_SD")),
+):
     if _folder:
-        ENGINE_DIFFUSERS_MODELS.setdefault(f"{_family}/*", _folder)
+        ENGINE_DIFFUSERS_MODELS.setdefault(_pattern, _folder)
 # cuda, cuda:1, mps, cpu; auto: CUDA, else MPS, else the CPU.
 ENGINE_DIFFUSERS_DEVICE = env_str("ENGINE_DIFFUSERS_DEVICE", "auto")
 ENGINE_DIFFUSERS_DTYPE = env_choice(
