@@ -105,8 +105,18 @@ def prompt_for(slug: str, params: dict) -> str:
     return prompt
 
 
-def ping_status(endpoint: Endpoint, database_ok: bool) -> dict:
-    """What ``internal/ping`` says of one endpoint: its backend and whether it is ready."""
+def pipeline_states() -> dict:
+    """What workers recorded of each folder they loaded (``PipelineState`` by folder)."""
+    from engine.models import PipelineState
+
+    return {state.folder: state for state in PipelineState.objects.all()}
+
+
+def ping_status(endpoint: Endpoint, database_ok: bool, states: dict | None = None) -> dict:
+    """What ``internal/ping`` says of one endpoint: its backend and whether it is ready.
+
+    ``states`` is :func:`pipeline_states`, read once for every endpoint of a ping.
+    """
     folder = diffusers_folder(endpoint.slug) if endpoint.method == "POST" else None
     if folder is None:
         return {"ready": database_ok, "backend": BUILTIN}
@@ -114,14 +124,12 @@ def ping_status(endpoint: Endpoint, database_ok: bool) -> dict:
     problem = folder_problem(folder)
     state = None
     if problem is None and database_ok:
-        from engine.models import PipelineState
-
-        state = PipelineState.objects.filter(folder=str(folder)).first()
+        state = (pipeline_states() if states is None else states).get(str(folder))
     if problem is not None:
         status.update(weights="missing", error=problem)
     elif state is None:
         status["weights"] = "not loaded"  # loaded by a worker on its first job
-    elif state.status == PipelineState.Status.FAILED:
+    elif state.status == "failed":
         status.update(weights="failed", error=state.error)
     else:
         status.update(

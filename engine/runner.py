@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
@@ -47,14 +49,14 @@ def run(job: EngineJob, user_id: int) -> RunResult:
     return _run_utility(endpoint.slug, params, user_id)
 
 
-def _run_diffusers(job: EngineJob, folder: Path, params: dict, size: tuple[int, int]):
+def _run_diffusers(job: EngineJob, folder: Path, params: dict, size: tuple[int, int]) -> Any:
     # Imported here: torch loads only in a worker that runs a mapped endpoint.
     from engine.diffusion.pipelines import generate
 
     return generate(folder, job.endpoint, params, size, on_step=progress_writer(job.pk))
 
 
-def progress_writer(job_id: str):
+def progress_writer(job_id: str) -> Callable[[int, int], bool]:
     """A step callback that records ``step``/``steps`` on the job, throttled.
 
     It returns False once the job has ended (cancelled), which stops the pipeline. Each

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -51,7 +52,7 @@ def write_tokenizer_files(folder: Path) -> int:
     return len(vocab)
 
 
-def clip_tokenizer(max_length: int = 77):
+def clip_tokenizer(max_length: int = 77) -> Any:
     """A CLIPTokenizer from hand-written files.
 
     transformers 5 silently ignores ``CLIPTokenizer(vocab_file=...)`` (a 3-token tokenizer):
@@ -67,7 +68,7 @@ def clip_tokenizer(max_length: int = 77):
     return tokenizer
 
 
-def _clip_text_encoder(vocab_size: int, with_projection: bool = False, hidden: int = 32):
+def _clip_text_encoder(vocab_size: int, with_projection: bool = False, hidden: int = 32) -> Any:
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     config = CLIPTextConfig(
@@ -85,7 +86,7 @@ def _clip_text_encoder(vocab_size: int, with_projection: bool = False, hidden: i
     return CLIPTextModelWithProjection(config) if with_projection else CLIPTextModel(config)
 
 
-def _vae(**extra):
+def _vae(**extra: Any) -> Any:
     """Four blocks, as real VAEs have: the latent is 1/8 of the image, like the real ones."""
     from diffusers import AutoencoderKL
 
@@ -103,7 +104,7 @@ def _vae(**extra):
     )
 
 
-def build_sd(folder: Path):
+def build_sd(folder: Path) -> Any:
     """A tiny Stable Diffusion 1.x pipeline, saved to ``folder``."""
     from diffusers import PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 
@@ -134,7 +135,7 @@ def build_sd(folder: Path):
     return pipe
 
 
-def build_sdxl(folder: Path):
+def build_sdxl(folder: Path) -> Any:
     """A tiny SDXL pipeline (two text encoders, the added conditioning), saved to ``folder``."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 
@@ -175,7 +176,7 @@ def build_sdxl(folder: Path):
     return pipe
 
 
-def build_flux(folder: Path):
+def build_flux(folder: Path) -> Any:
     """A tiny FLUX pipeline, saved to ``folder``.
 
     Its second text encoder is a tiny T5 fed by the same byte-level CLIP tokenizer: FLUX
@@ -225,6 +226,6 @@ def build_flux(folder: Path):
 BUILDERS = {"sd": build_sd, "sdxl": build_sdxl, "flux": build_flux}
 
 
-def build(kind: str, folder: Path):
+def build(kind: str, folder: Path | str) -> Any:
     """Build the tiny pipeline of ``kind`` (sd, sdxl or flux) into ``folder``."""
     return BUILDERS[kind](Path(folder))
