@@ -3,14 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DIFFUSERS_STAMP := $(VENV)/.diffusers-stamp
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint format superuser bench clean-venv lock
+.PHONY: run test lint format superuser bench clean-venv lock diffusers
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Openjourney Studio needs Python 3.10 or newer; this is " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
+
+# Optional: the engine's diffusers backend (docs/diffusers.md), about 1.3 GB. torch comes
+# first and exactly, so pip takes the build on disk and never resolves a newer CUDA one.
+$(DIFFUSERS_STAMP): $(STAMP)
+	$(PIP) 'torch==2.13.0'
+	$(PIP) -e '.[dev,diffusers]'
+	@touch $(DIFFUSERS_STAMP)
+
+diffusers: $(DIFFUSERS_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m studio.launcher
@@ -45,7 +56,8 @@ bench: $(STAMP)
 
 # Re-pin constraints.txt from what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' \
+		| sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' > constraints.txt
 
 clean-venv:
 	rm -rf $(VENV)

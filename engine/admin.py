@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from engine.models import ApiToken, EngineJob, Fault
+from engine.models import ApiToken, EngineJob, Fault, PipelineState
 
 
 @admin.register(ApiToken)
@@ -54,3 +54,15 @@ class FaultAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "kind")
     list_editable = ("enabled",)
     raw_id_fields = ("token",)
+
+
+@admin.register(PipelineState)
+class PipelineStateAdmin(admin.ModelAdmin):
+    """What workers learnt loading diffusers folders (written by them; read-only here)."""
+
+    list_display = ("folder", "status", "pipeline", "device", "load_seconds", "updated_at")
+    list_filter = ("status",)
+    readonly_fields = ("folder", "status", "error", "pipeline", "device", "load_seconds")
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -94,6 +94,9 @@ class EngineJob(models.Model):
     # A fault chosen at submit time (job_fails, job_hangs, ...), for reliability tests.
     fault = models.CharField(max_length=30, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Progress of a backend that works in steps (diffusers): written as the job runs.
+    step = models.PositiveIntegerField(null=True, blank=True)
+    steps = models.PositiveIntegerField(null=True, blank=True)
     # A slow job on purpose finishes no earlier than this.
     ready_at = models.DateTimeField(null=True, blank=True)
     # The client's Idempotency-Key: a repeated POST with it returns the same job. NULL,
@@ -166,3 +169,25 @@ class Fault(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.kind} on {self.path}"
+
+
+class PipelineState(models.Model):
+    """What a worker last learnt loading a diffusers pipeline folder, for internal/ping.
+
+    The web process never loads a pipeline (nor imports torch): workers record here.
+    """
+
+    class Status(models.TextChoices):
+        LOADED = "loaded"
+        FAILED = "failed"
+
+    folder = models.CharField(max_length=1000, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    pipeline = models.CharField(max_length=100, blank=True, help_text="The pipeline's class.")
+    device = models.CharField(max_length=20, blank=True)
+    load_seconds = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.folder} ({self.status})"

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from engine.models import EngineJob
+from django.utils import timezone
+
+from engine.backends import diffusers_folder
+from engine.models import ACTIVE_STATUSES, EngineJob
 from openjourney.catalog import Output, get_endpoint
+
+# Progress is written at most this often (seconds), and always at the last step.
+PROGRESS_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,43 @@ def run(job: EngineJob, user_id: int) -> RunResult:
     if endpoint.is_model:
         from engine.render.text_to_image import encode_png, render_image
 
+        folder = diffusers_folder(endpoint.slug)
+        if folder is not None:
+            image = _run_diffusers(job, folder, params, endpoint.size_for(params.get("canvas")))
+            return RunResult(content=encode_png(image), extension="png")
+
         image = render_image(endpoint.slug, params, endpoint.size_for(params.get("canvas")))
         return RunResult(content=encode_png(image), extension="png")
     return _run_utility(endpoint.slug, params, user_id)
+
+
+def _run_diffusers(job: EngineJob, folder: Path, params: dict, size: tuple[int, int]) -> Any:
+    # Imported here: torch loads only in a worker that runs a mapped endpoint.
+    from engine.diffusion.pipelines import generate
+
+    return generate(folder, job.endpoint, params, size, on_step=progress_writer(job.pk))
+
+
+def progress_writer(job_id: str) -> Callable[[int, int], bool]:
+    """A step callback that records ``step``/``steps`` on the job, throttled.
+
+    It returns False once the job has ended (cancelled), which stops the pipeline. Each
+    write also moves ``updated_at`` on, so a long job is not mistaken for a stale one.
+    """
+    last = 0.0
+
+    def on_step(step: int, steps: int) -> bool:
+        nonlocal last
+        now = time.monotonic()
+        if step < steps and now - last < PROGRESS_INTERVAL:
+            return True
+        last = now
+        written = EngineJob.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).update(
+            step=step, steps=steps, updated_at=timezone.now()
+        )
+        return bool(written)
+
+    return on_step
 
 
 def _run_utility(slug: str, params: dict, user_id: int) -> RunResult:

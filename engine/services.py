@@ -125,6 +125,9 @@ def output_url(request: HttpRequest, job: EngineJob) -> str | None:
 def job_payload(request: HttpRequest, job: EngineJob) -> dict:
     """The job as the API returns it (Replicate's shape)."""
     succeeded = job.status == Status.SUCCEEDED
+    metrics: dict = {"predict_time": job.predict_time}
+    if job.steps is not None:  # a backend that works in steps (diffusers) reports them
+        metrics.update(step=job.step or 0, steps=job.steps)
     return {
         "id": job.id,
         "model": "/v1/" + job.endpoint,
@@ -136,7 +139,7 @@ def job_payload(request: HttpRequest, job: EngineJob) -> dict:
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "completed_at": job.completed_at.isoformat() if job.completed_at else None,
-        "metrics": {"predict_time": job.predict_time},
+        "metrics": metrics,
         "urls": {
             "get": request.build_absolute_uri(f"/engine/v1/job/{job.id}"),
             "cancel": request.build_absolute_uri(f"/engine/v1/job/{job.id}/cancel"),

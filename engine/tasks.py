@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
 
+from engine.backends import BackendError
 from engine.models import ACTIVE_STATUSES, EngineJob, FaultKind, Status
 from engine.render.utilities import UtilityError
 
@@ -68,7 +69,7 @@ def run_job(job_id: str) -> None:
 
     try:
         result = run(job, job.token.user_id)
-    except UtilityError as exc:
+    except (UtilityError, BackendError) as exc:
         _fail(job_id, str(exc))
         return
     except Exception:

@@ -6,6 +6,7 @@ import json
 import mimetypes
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.storage import default_storage
@@ -15,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from engine import responses
 from engine.auth import authenticate
+from engine.backends import ping_status, pipeline_states
 from engine.faults import (
     OUTPUT_FAULTS,
     POLL_KINDS,
@@ -135,8 +137,9 @@ def ping(request: HttpRequest) -> HttpResponse:
         database = "ok"
     except DatabaseError:
         database = "unavailable"
+    states = pipeline_states() if database == "ok" and settings.ENGINE_DIFFUSERS_MODELS else {}
     models = {
-        endpoint.slug: {"ready": database == "ok", "backend": "builtin"}
+        endpoint.slug: ping_status(endpoint, database == "ok", states)
         for endpoint in ENDPOINTS
         if endpoint.method == "POST"
     }

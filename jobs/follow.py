@@ -50,6 +50,8 @@ def apply_job_info(job: Job, info: JobInfo) -> None:
 
     now = timezone.now()
     fields: dict = {"poll_count": F("poll_count") + 1, "upstream_status": info.status[:20]}
+    if info.steps:
+        fields.update(step=info.step, steps=info.steps)
     if info.status == "succeeded":
         if get_endpoint(job.endpoint).output == Output.TEXT:
             fields.update(status=Stage.SUCCEEDED, output_text=info.output or "", finished_at=now)

@@ -88,6 +88,9 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     output_url = models.URLField(max_length=2048, blank=True)
     output_text = models.TextField(blank=True)
+    # The model's progress while processing, when the API reports steps (metrics.step/steps).
+    step = models.PositiveIntegerField(null=True, blank=True)
+    steps = models.PositiveIntegerField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -131,7 +134,15 @@ class Job(models.Model):
 
     @property
     def progress(self) -> int:
+        """Percent of the progress bar; while processing, the model's steps move it on."""
+        if self.status == Stage.PROCESSING and self.steps:
+            start, end = PROGRESS[Stage.BOOTING] + 5, PROGRESS[Stage.SAVING] - 5
+            return start + round((end - start) * min(self.step or 0, self.steps) / self.steps)
         return PROGRESS[Stage(self.status)]
+
+    @property
+    def shows_steps(self) -> bool:
+        return self.status == Stage.PROCESSING and bool(self.steps)
 
     @property
     def prompt(self) -> str:

@@ -85,6 +85,9 @@ class JobInfo:
     output: str | None = None
     error: str | None = None
     seed: int | None = None
+    # Progress of a model that works in steps (metrics.step / metrics.steps), when given.
+    step: int | None = None
+    steps: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -103,14 +106,31 @@ class JobInfo:
             output = output[0] if output else None
         error = payload.get("error")
         seed = payload.get("seed")
+        metrics = payload.get("metrics")
+        step = steps = None
+        if isinstance(metrics, dict):
+            step, steps = _count(metrics.get("step")), _count(metrics.get("steps"))
+            if step is None or not steps:
+                step = steps = None
+            else:
+                step = min(step, steps)
         return cls(
             id=job_id,
             status=status,
             output=output if isinstance(output, str) else None,
             error=error if isinstance(error, str) else (str(error) if error else None),
             seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+            step=step,
+            steps=steps,
             raw=payload,
         )
+
+
+def _count(value: object) -> int | None:
+    """A non-negative integer from a JSON value, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def parse_retry_after(value: str | None, default: float) -> float:

@@ -72,3 +72,21 @@ def env_json(name: str, default: object) -> object:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+
+
+def env_mapping(name: str) -> dict[str, str]:
+    """A JSON object of strings, e.g. ``{"flux/*": "/models/flux"}``; unset: empty."""
+    value = env_json(name, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of strings.")
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (compared lower-case)."""
+    value = (env_str(name, default) or default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value

@@ -11,7 +11,16 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
-from studio.env import env_bool, env_int, env_json, env_list, env_required, env_str
+from studio.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_json,
+    env_list,
+    env_mapping,
+    env_required,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -251,6 +260,33 @@ ENGINE_MAX_IMAGE_PIXELS = env_int("ENGINE_MAX_IMAGE_PIXELS", 40_000_000)
 ENGINE_FAULTS = env_json("ENGINE_FAULTS", [])
 # A job not finished this many seconds after its last change is handed to a worker again.
 ENGINE_STALE_JOB_SECONDS = env_int("ENGINE_STALE_JOB_SECONDS", 120)
+# The diffusers backend (pip install '.[diffusers]'; docs/diffusers.md): endpoints mapped to
+# local pipeline folders run real models; the others keep the built-in renderer. Patterns
+# over endpoint slugs, first match wins: the JSON object's, then one folder per family.
+ENGINE_DIFFUSERS_MODELS = env_mapping("ENGINE_DIFFUSERS_MODELS")
+for _pattern, _folder in (
+    ("flux/*", env_str("ENGINE_DIFFUSERS_FLUX")),
+    ("sdxl/*", env_str("ENGINE_DIFFUSERS_SDXL")),
+    ("sd/*", env_str("ENGINE_DIFFUSERS_SD")),
+):
+    if _folder:
+        ENGINE_DIFFUSERS_MODELS.setdefault(_pattern, _folder)
+# cuda, cuda:1, mps, cpu; auto: CUDA, else MPS, else the CPU.
+ENGINE_DIFFUSERS_DEVICE = env_str("ENGINE_DIFFUSERS_DEVICE", "auto")
+ENGINE_DIFFUSERS_DTYPE = env_choice(
+    "ENGINE_DIFFUSERS_DTYPE", "auto", ("auto", "float32", "float16", "bfloat16")
+)
+# Inference steps for every mapped endpoint; 0: each model's usual count (4 for Schnell and
+# Turbo, 28 for FLUX, 30 for the others).
+ENGINE_DIFFUSERS_STEPS = env_int("ENGINE_DIFFUSERS_STEPS", 0)
+# Generate at most this many pixels (0: no cap), then resize to the canvas's exact size:
+# for slow machines and tests; the image is then softer than the canvas's size suggests.
+ENGINE_DIFFUSERS_MAX_PIXELS = env_int("ENGINE_DIFFUSERS_MAX_PIXELS", 0)
+# CPU threads for torch (0: its default, one per core). On a shared or busy machine, 1 to
+# 2 per worker process is much faster than more threads than free cores.
+ENGINE_DIFFUSERS_THREADS = env_int("ENGINE_DIFFUSERS_THREADS", 0)
+# Keep only the running part of the model on the GPU (accelerate): less memory, slower.
+ENGINE_DIFFUSERS_CPU_OFFLOAD = env_bool("ENGINE_DIFFUSERS_CPU_OFFLOAD", False)
 
 # Production hardening: only outside debug, so local http runs keep working.
 if not DEBUG:

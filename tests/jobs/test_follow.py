@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.urls import reverse
 from django.utils import timezone
 
 from jobs import tasks
@@ -135,3 +136,50 @@ def test_an_unknown_status_fails_the_job_for_good(owner):
     assert job.status == Stage.FAILED
     assert job.error == "The API reported an unknown status 'exploded'."
     assert job.finished_at is not None
+
+
+def test_the_models_steps_move_the_progress_bar_while_processing(
+    owner, owner_client, settings, redis_url
+):
+    from openjourney.client import JobInfo
+
+    settings.REDIS_URL = redis_url
+    job = Job.objects.create(
+        owner=owner, endpoint="flux/dev", status=Stage.BOOTING, upstream_id="abc"
+    )
+    without_steps = Job(status=Stage.PROCESSING).progress
+    payload = {"id": "abc", "status": "processing", "metrics": {"step": 3, "steps": 12}}
+    apply_job_info(job, JobInfo.from_payload(payload))
+    job.refresh_from_db()
+    assert (job.status, job.step, job.steps) == (Stage.PROCESSING, 3, 12)
+    early = job.progress
+    page = owner_client.get(reverse("jobs:card", args=[job.pk])).content.decode()
+    assert "Step 3 of 12" in page
+    assert f'aria-valuenow="{early}"' in page
+
+    payload["metrics"] = {"step": 11, "steps": 12}
+    apply_job_info(job, JobInfo.from_payload(payload))
+    job.refresh_from_db()
+    assert (
+        Job(status=Stage.BOOTING).progress
+        < early
+        < job.progress
+        < Job(status=Stage.SAVING).progress
+    )
+    assert without_steps == 60  # an API without steps: the stage alone, as before
+
+
+def test_job_info_reads_steps_only_when_they_make_sense():
+    from openjourney.client import JobInfo
+
+    def parsed(metrics):
+        info = JobInfo.from_payload({"id": "a", "status": "processing", "metrics": metrics})
+        return info.step, info.steps
+
+    assert parsed({"predict_time": None}) == (None, None)
+    assert parsed({"step": 2, "steps": 4}) == (2, 4)
+    assert parsed({"step": 9, "steps": 4}) == (4, 4)
+    assert parsed({"step": 0, "steps": 0}) == (None, None)
+    assert parsed({"step": "2", "steps": 4}) == (None, None)
+    assert parsed({"step": True, "steps": 4}) == (None, None)
+    assert parsed("fast") == (None, None)
