@@ -42,6 +42,16 @@ def _media_in_tmp(settings, tmp_path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Almost every test makes users; a real password hash costs 0.2-0.3 s each here.
+
+    Browser tests sign in through a server in another process, which checks passwords with
+    the real hashers: tests/browser/conftest.py turns this off there.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _rate_limits_in_memory(settings) -> None:
     """Each test counts its own attempts from zero, in this process, never in the shared
     Redis (where runs side by side would count each other's users)."""

@@ -13,7 +13,6 @@ def _small_limits(settings):
     settings.LOGIN_RATE_LIMIT = 3
     settings.LOGIN_IP_RATE_LIMIT = 5
     settings.LOGIN_RATE_WINDOW = 900
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def sign_in(client, username: str, password: str, address: str = "203.0.113.5"):

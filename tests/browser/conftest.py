@@ -28,6 +28,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing() -> None:
+    """Real password hashes here: the stack signs users in with its own, default hashers."""
+
+
 @pytest.fixture(scope="session")
 def _stack(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
     from django.db import connection

@@ -112,9 +112,6 @@ def engine_app(db, settings, monkeypatch):
     monkeypatch.setattr("engine.tasks.run_job.delay", lambda job_id: None)
     settings.ENGINE_MAX_ACTIVE_JOBS = 1_000_000
     settings.ENGINE_FAULTS = []
-    # The token's user is made once per test (80 of them here); a real password hash costs
-    # 0.2 s each, a third of the file's time, and no test here signs in.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Django closes "old" database connections as each request starts and ends; in this
     # process that is the test's own connection, inside its transaction. Django's test
     # client switches this off around its requests the same way.

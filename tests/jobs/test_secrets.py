@@ -84,7 +84,6 @@ def test_tokens_appear_in_no_page_log_or_row(
 @pytest.fixture
 def debug_client(settings, owner):
     settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     client = Client(raise_request_exception=False)
     client.force_login(owner)
     return client

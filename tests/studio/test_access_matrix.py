@@ -69,12 +69,6 @@ class World:
         )
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Users are signed in with force_login: a slow password hash only costs time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(owner, outsider, team, monkeypatch) -> World:
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)

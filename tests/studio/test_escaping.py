@@ -20,11 +20,6 @@ ATTACK = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 RAW_MARKERS = ["<script>alert(1)", "<img src=x onerror"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def assert_escaped(body: str, where: str) -> None:
     for marker in RAW_MARKERS:
         assert marker not in body, f"{where}: {marker!r} unescaped"

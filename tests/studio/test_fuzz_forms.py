@@ -60,7 +60,6 @@ CREATABLE = [e for e in ENDPOINTS if e.method == "POST" and (e.is_model or e.is_
 def _offline(settings, monkeypatch):
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:9/engine"  # nothing answers
     settings.SUBMIT_RATE_LIMIT = 0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
 
     def no_dns(host, port, *args, **kwargs):

@@ -32,11 +32,6 @@ def policy(response) -> dict[str, str]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_templates_hold_no_inline_script_or_handler():
     assert TEMPLATES
     for template in TEMPLATES:

@@ -22,7 +22,6 @@ TOO_FAST = "You are submitting too fast"
 def _limits(settings, monkeypatch):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:9/engine"  # nothing answers: fast "down"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SUBMIT_RATE_LIMIT = 3
     settings.SUBMIT_RATE_WINDOW = 60
 

@@ -7,12 +7,6 @@ import pytest
 from tests.teams.helpers import client_for
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """These tests sign users in with force_login: a slow password hash only costs time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def member_client(member):
     return client_for(member)
