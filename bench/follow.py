@@ -61,18 +61,15 @@ def main() -> int:
     from django.db import connection
     from django.db.models import Sum
 
-    from engine.models import ApiToken, Fault, hash_token
+    from engine.models import Fault
     from jobs.models import FOLLOWED, TERMINAL, Job, Stage
     from jobs.services import create_jobs
     from openjourney.catalog import get_endpoint
     from tests.factories import UserFactory
-    from tests.stack import STACK_TOKEN, start_stack
+    from tests.stack import STACK_TOKEN, issue_stack_token, start_stack
 
     owner = UserFactory(username="bench")
-    studio = UserFactory(username="studio")
-    ApiToken.objects.create(
-        user=studio, key_hash=hash_token(STACK_TOKEN), prefix="oje_test", max_active_jobs=100_000
-    )
+    issue_stack_token(max_active_jobs=100_000)
     Fault.objects.create(kind="job_slow", path="*", delay_ms=int(args.job_seconds * 1000))
     stack = start_stack(
         dict(connection.settings_dict),

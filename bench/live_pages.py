@@ -219,15 +219,13 @@ def main() -> int:
     workdir = setup_django(args.database_url, queue)
     from django.db import connection
 
-    from engine.models import ApiToken, hash_token
     from tests.factories import UserFactory
-    from tests.stack import STACK_TOKEN, start_stack
+    from tests.stack import issue_stack_token, start_stack
 
     usernames = [f"bench{number}" for number in range(args.users)]
     for username in usernames:
         UserFactory(username=username, password="bench-password-123")
-    studio = UserFactory(username="studio")
-    ApiToken.objects.create(user=studio, key_hash=hash_token(STACK_TOKEN), prefix="oje_test")
+    issue_stack_token()
     stack = start_stack(dict(connection.settings_dict), args.redis_url, workdir, queue=queue)
     try:
         result = asyncio.run(run(args, stack, usernames))

@@ -77,13 +77,11 @@ def main() -> int:
     workdir = setup_django(args.database_url, queue)
     from django.db import connection
 
-    from engine.models import ApiToken, hash_token
     from tests.factories import UserFactory
-    from tests.stack import STACK_TOKEN, start_stack
+    from tests.stack import issue_stack_token, start_stack
 
     UserFactory(username="bench", password="bench-password-123")
-    studio = UserFactory(username="studio")
-    ApiToken.objects.create(user=studio, key_hash=hash_token(STACK_TOKEN), prefix="oje_test")
+    issue_stack_token()
     stack = start_stack(dict(connection.settings_dict), args.redis_url, workdir, queue=queue)
     chromium = shutil.which("chromium")
     if chromium is None:

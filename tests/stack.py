@@ -43,6 +43,21 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+def issue_stack_token(username: str = "studio", **fields) -> None:
+    """The engine token the stack's studio calls with (``STACK_TOKEN``), for ``username``;
+    ``fields`` set the token's own limits (``max_active_jobs``). Needs Django set up."""
+    from django.contrib.auth import get_user_model
+
+    from engine.models import ApiToken, hash_token
+
+    if ApiToken.objects.filter(key_hash=hash_token(STACK_TOKEN)).exists():
+        return
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    ApiToken.objects.create(
+        user=user, key_hash=hash_token(STACK_TOKEN), prefix=STACK_TOKEN[:8], **fields
+    )
+
+
 @dataclass
 class Stack:
     url: str

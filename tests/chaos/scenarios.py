@@ -114,18 +114,11 @@ def start_chaos_stack(settings_dict: dict, redis_server: RedisServer, workdir: P
 def submit(stack: Stack, redis_url: str, owner, count: int) -> list[int]:
     """Create ``count`` jobs and send their submits to the stack's queue."""
     from celery import Celery
-    from django.contrib.auth import get_user_model
 
-    from engine.models import ApiToken, hash_token
     from jobs.models import Job
-    from tests.stack import STACK_TOKEN
+    from tests.stack import issue_stack_token
 
-    # The studio's token on the engine (the test database is emptied between tests).
-    if not ApiToken.objects.filter(key_hash=hash_token(STACK_TOKEN)).exists():
-        studio, _ = get_user_model().objects.get_or_create(username="chaos-studio")
-        ApiToken.objects.create(
-            user=studio, key_hash=hash_token(STACK_TOKEN), prefix=STACK_TOKEN[:8]
-        )
+    issue_stack_token("chaos-studio")  # the test database is emptied between tests
     ids = [
         Job.objects.create(
             owner=owner, endpoint="flux/schnell", input={"prompt": f"a lighthouse, take {i}"}
