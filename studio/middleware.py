@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -38,3 +39,16 @@ class AlwaysSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def is_active(self, request: HttpRequest | None) -> bool:
         return True
+
+    def cleanse_setting(self, key, value):
+        """Also hides the password inside a service URL (``redis://:secret@host``), which
+        Django's filter shows because the setting's name (REDIS_URL) looks harmless."""
+        value = super().cleanse_setting(key, value)
+        if isinstance(value, str) and "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                return value
+            if password:
+                return value.replace(f":{password}@", f":{self.cleansed_substitute}@", 1)
+        return value

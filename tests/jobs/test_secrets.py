@@ -134,3 +134,24 @@ def test_the_team_token_column_holds_no_plain_token(owner, team):
     set_team_token(team, owner, "plain-team-token-abcdef123456")
     stored = Team.objects.filter(pk=team.pk).values_list("api_token_encrypted", flat=True)[0]
     assert stored and "plain-team-token" not in stored and "abcdef123456" not in stored
+
+
+@pytest.mark.django_db
+def test_debug_error_page_hides_passwords_inside_service_urls(debug_client, settings, monkeypatch):
+    settings.REDIS_URL = "redis://:redis-pass-0123456789@127.0.0.1:6379/0"
+    settings.CACHES = {
+        **settings.CACHES,
+        "extra": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://user:cache-pass-0123456789@127.0.0.1:6379/1",
+        },
+    }
+    monkeypatch.setattr("jobs.api.OpenjourneyClient", int)
+    monkeypatch.setattr("jobs.api._clients", {})
+    response = debug_client.get(reverse("studio:health"))
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "REDIS_URL" in body  # the settings are listed, the passwords in them are not
+    assert "redis-pass-0123456789" not in body
+    assert "cache-pass-0123456789" not in body
+    assert "127.0.0.1:6379/0" in body
