@@ -42,6 +42,15 @@ def _media_in_tmp(settings, tmp_path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty default cache (the API's health badge is kept there),
+    so no test sees what an earlier one left."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     """Almost every test makes users; a real password hash costs 0.2-0.3 s each here.
 
