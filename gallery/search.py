@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from gallery.fts import rare_word_ids
 from gallery.models import Favourite, Image, ImageQuerySet
 from openjourney.catalog import ENDPOINTS, Family
 
@@ -103,10 +105,17 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _filtered(images: ImageQuerySet, user, search: ImageSearch) -> ImageQuerySet:
-    """``images`` narrowed by every filter of ``search`` (visibility is applied apart)."""
+def _filtered(images: ImageQuerySet, user, search: ImageSearch) -> tuple[ImageQuerySet, bool]:
+    """``images`` narrowed by every filter of ``search`` (visibility is applied apart), and
+    whether a rare word narrowed them to its few images through the prompt index (SQLite,
+    gallery/fts.py: one query per word to count its matches)."""
+    by_index = False
     if search.text:
         images = images.matching(search.text)
+        for word in search.text.split():
+            ids = rare_word_ids(connections[images.db], word)
+            if ids is not None:
+                images, by_index = images.filter(pk__in=ids), True
     if search.endpoints is not None:
         images = images.filter(endpoint__in=search.endpoints)
     if search.date_from:
@@ -125,12 +134,13 @@ def _filtered(images: ImageQuerySet, user, search: ImageSearch) -> ImageQuerySet
         images = images.starred_by(user)
     if search.collection is not None:
         images = images.in_collection(search.collection)
-    return images
+    return images, by_index
 
 
 def search_images(user, search: ImageSearch) -> ImageQuerySet:
     """The images ``user`` may see that match ``search``, newest first."""
-    return _filtered(Image.objects.visible_to(user), user, search).order_by("-created_at", "-id")
+    images, _ = _filtered(Image.objects.visible_to(user), user, search)
+    return images.order_by("-created_at", "-id")
 
 
 def for_grid(images: ImageQuerySet, user) -> ImageQuerySet:
@@ -163,14 +173,23 @@ def keyset_page(images: ImageQuerySet, after: Cursor | None, size: int | None = 
     return KeysetPage(rows, Cursor.of(rows[-1]) if more else None)
 
 
-def _visibility_branches(user, search: ImageSearch, team_ids: list[int]) -> list[Q]:
+def _visibility_branches(
+    user,
+    search: ImageSearch,
+    team_ids: list[int],
+    *,
+    owner: str = "owner_id",
+    team: str = "team_id",
+) -> list[Q]:
     """What the user may see, as disjoint parts that each follow one index in date order:
-    their own images (owner, created_at, id), and each team's from others (team, ...)."""
+    their own images (owner, created_at, id), and each team's from others (team, ...).
+    ``owner`` and ``team`` name the columns (or aliases) compared."""
+    mine = Q(**{owner: user.pk})
     if search.private:
-        return [Q(owner=user)]
+        return [mine]
     if search.team is not None:
-        return [Q(team_id=search.team.pk)]  # the view checked the user belongs to it
-    return [Q(owner=user)] + [Q(team_id=pk) & ~Q(owner=user) for pk in team_ids]
+        return [Q(**{team: search.team.pk})]  # the view checked the user belongs to it
+    return [mine] + [Q(**{team: pk}) & ~mine for pk in team_ids]
 
 
 def gallery_page(
@@ -191,9 +210,19 @@ def gallery_page(
     drives the search (a collection, the favourites), that set is read first instead.
     """
     size = size or PAGE_SIZE
-    images = _filtered(Image.objects.all(), user, search)
+    images, by_index = _filtered(Image.objects.all(), user, search)
     if after is not None:
         images = images.older_than(after.created_at, after.pk)
+    if by_index:
+        # A rare word's few images drive the page: read them by id and sort them. Compared
+        # as expressions, owner and team offer SQLite no index to walk in date order instead
+        # (it would, reading the whole gallery to find the few: docs/performance.md).
+        images = images.alias(owner_unindexed=F("owner_id") + 0, team_unindexed=F("team_id") + 0)
+        branches = _visibility_branches(
+            user, search, team_ids, owner="owner_unindexed", team="team_unindexed"
+        )
+        visible = images.filter(reduce(operator.or_, branches))
+        return keyset_page(for_grid(visible, user), None, size)
     branches = _visibility_branches(user, search, team_ids)
     if len(branches) == 1 or search.collection is not None or search.favourites:
         visible = images.filter(reduce(operator.or_, branches))

@@ -4,8 +4,9 @@ the images table (or a table that drives it) from end to end.
 The plans are the database's own (EXPLAIN). SQLite plans without statistics here, so a
 scan it chooses is one no index could spare; PostgreSQL is told to avoid sequential scans
 (``enable_seqscan = off``), so one that is left means no index serves the query. The prompt
-text is the one filter no B-tree serves: on PostgreSQL trigram indexes do; on SQLite the
-page walks the (owner, date) index in order and stops at a page (docs/performance.md).
+text is the one filter no B-tree serves: on PostgreSQL trigram indexes do; on SQLite an FTS5
+trigram index does for a rare word (tests/gallery/test_prompt_index.py), and for a common one
+the page walks the (owner, date) index in order and stops at a page (docs/performance.md).
 """
 
 from __future__ import annotations
