@@ -21,6 +21,7 @@ from jobs.services import NotRetriable, cancel_job, retry_job
 from openjourney.catalog import ENDPOINTS
 from studio.ratelimit import RateLimited, limit_submits, too_many
 
+ENDPOINT_SLUGS = frozenset(endpoint.slug for endpoint in ENDPOINTS)
 SSE_HEARTBEAT_SECONDS = 15
 SSE_MAX_SECONDS = 300  # the browser reconnects by itself; long streams are not kept forever
 
@@ -38,7 +39,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     endpoint = request.GET.get("model", "")
     if status in Stage.values:
         jobs = jobs.filter(status=status)
-    if endpoint:
+    if endpoint in ENDPOINT_SLUGS:  # anything else (a typo, a NUL byte) filters nothing
         jobs = jobs.filter(endpoint=endpoint)
     page = Paginator(jobs, 24).get_page(request.GET.get("page"))
     context = {
