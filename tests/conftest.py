@@ -230,3 +230,14 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.05, message: st
         if time.monotonic() > deadline:
             pytest.fail(message or f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def wait_for_job_end(job, timeout: float = 60):
+    """Wait until ``job`` (re-read from the database) has ended; fail after ``timeout``."""
+
+    def ended():
+        job.refresh_from_db()
+        return job.is_terminal
+
+    wait_for(ended, timeout, message=f"job {job.pk} did not end")
+    return job

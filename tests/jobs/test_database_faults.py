@@ -13,7 +13,7 @@ from gallery.models import Image
 from jobs.models import Job, Stage
 from jobs.services import create_jobs
 from openjourney.catalog import get_endpoint
-from tests.conftest import wait_for
+from tests.conftest import wait_for_job_end
 from tests.jobs.faults import database_fails, engine_jobs_for, studio_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,12 +25,7 @@ def submit(owner) -> Job:
 
 
 def ended(job: Job, timeout: float = 60) -> Job:
-    def done():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_for(done, timeout, message=f"job {job.pk} did not end")
-    return job
+    return wait_for_job_end(job, timeout)
 
 
 def assert_saved_once(job: Job) -> None:

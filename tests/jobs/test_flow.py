@@ -10,18 +10,13 @@ from PIL import Image as PILImage
 
 from gallery.models import Image
 from jobs.models import Job, Stage
-from tests.conftest import wait_for
+from tests.conftest import wait_for, wait_for_job_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def finished(job: Job, timeout: float = 30) -> Job:
-    def ended():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_for(ended, timeout, message=f"job {job.pk} did not end")
-    return job
+    return wait_for_job_end(job, timeout)
 
 
 def test_submit_follow_store_show(owner_client, owner, studio_on_engine):

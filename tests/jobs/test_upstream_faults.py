@@ -17,7 +17,7 @@ from gallery.models import Image
 from jobs.models import Job, Stage
 from jobs.services import create_jobs
 from openjourney.catalog import get_endpoint
-from tests.conftest import wait_for
+from tests.conftest import wait_for, wait_for_job_end
 from tests.jobs.faults import engine_jobs_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,13 +40,7 @@ def posts(studio_on_engine, monkeypatch):
 
 def run_job(owner, timeout: float = 60) -> Job:
     [job] = create_jobs(owner, get_endpoint("flux/schnell"), {"prompt": "a lighthouse"})
-
-    def ended():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_for(ended, timeout, message=f"job {job.pk} did not end")
-    return job
+    return wait_for_job_end(job, timeout)
 
 
 def assert_sent_once(job: Job, posts: list, count: int, upstream_jobs: int = 1) -> None:

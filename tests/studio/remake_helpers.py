@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 from gallery.models import Image
 from gallery.services import create_image, store_job_result
 from jobs.models import Job, Stage
-from tests.conftest import wait_for
+from tests.conftest import wait_for_job_end
 
 
 def png_bytes(size=(64, 48), colour=(200, 30, 30), **save_args) -> bytes:
@@ -49,12 +49,7 @@ def uploaded_image(owner, **kwargs) -> Image:
 
 
 def finished(job: Job, timeout: float = 60) -> Job:
-    def ended():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_for(ended, timeout, message=f"job {job.pk} did not end")
-    return job
+    return wait_for_job_end(job, timeout)
 
 
 def stored_bytes(image: Image) -> bytes:

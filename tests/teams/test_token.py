@@ -16,7 +16,7 @@ from openjourney.client import Unauthorized
 from teams.crypto import TokenUnreadable, decrypt_token
 from teams.models import Activity, Team
 from teams.services import create_invite, set_team_token, team_api_token
-from tests.conftest import wait_for
+from tests.conftest import wait_for, wait_for_job_end
 from tests.factories import UserFactory
 from tests.teams.helpers import html, make_image, make_job
 
@@ -166,11 +166,7 @@ def test_team_jobs_run_on_the_team_token(
     job = Job.objects.get()
     assert job.team == team
 
-    def ended():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_for(ended, 60, message="the team's job did not end")
+    wait_for_job_end(job, 60)
     assert job.status == Stage.SUCCEEDED, job.error
     upstream = EngineJob.objects.select_related("token__user").get(pk=job.upstream_id)
     assert upstream.token.user == team_engine_user != engine_user
