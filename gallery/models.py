@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
+
+from studio.pk_urls import pk_url
 
 
 class ImageQuerySet(models.QuerySet):
@@ -122,7 +123,17 @@ class Image(models.Model):
         return f"Image #{self.pk} ({self.endpoint or 'upload'})"
 
     def get_absolute_url(self) -> str:
-        return reverse("gallery:detail", args=[self.pk])
+        return pk_url("gallery:detail", self.pk)
+
+    # The links every tile shows: properties rather than {% url %} tags, because a page of
+    # tiles would reverse them 150 times (studio/pk_urls.py).
+    @property
+    def thumbnail_url(self) -> str:
+        return pk_url("gallery:thumbnail", self.pk)
+
+    @property
+    def favourite_url(self) -> str:
+        return pk_url("gallery:favourite", self.pk)
 
     @property
     def is_svg(self) -> bool:

@@ -162,6 +162,21 @@ class KeysetPage:
         return len(self.images)
 
 
+# What a tile shows (templates/gallery/image_list.html#tile) and its cursor: a page reads only
+# these, not each image's parameters (JSON to decode) or its author's whole row.
+TILE_FIELDS = (
+    "created_at",
+    "prompt",
+    "width",
+    "height",
+    "placeholder",
+    "owner_id",
+    "team_id",
+    "owner__username",
+    "team__name",
+)
+
+
 def keyset_page(images: ImageQuerySet, after: Cursor | None, size: int | None = None) -> KeysetPage:
     """One page of ``images`` (ordered newest first) after ``after``, in one query."""
     size = size or PAGE_SIZE
@@ -222,13 +237,13 @@ def gallery_page(
             user, search, team_ids, owner="owner_unindexed", team="team_unindexed"
         )
         visible = images.filter(reduce(operator.or_, branches))
-        return keyset_page(for_grid(visible, user), None, size)
+        return keyset_page(for_grid(visible, user).only(*TILE_FIELDS), None, size)
     branches = _visibility_branches(user, search, team_ids)
     if len(branches) == 1 or search.collection is not None or search.favourites:
         visible = images.filter(reduce(operator.or_, branches))
     else:
         visible = Image.objects.filter(pk__in=_merged_ids(images, branches, size + 1))
-    return keyset_page(for_grid(visible, user), None, size)
+    return keyset_page(for_grid(visible, user).only(*TILE_FIELDS), None, size)
 
 
 def _merged_ids(images: ImageQuerySet, branches: list[Q], limit: int) -> RawSQL:
