@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Widget templates from the project's templates/ first (FORM_RENDERER below).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "accounts",
@@ -91,6 +93,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets render through TEMPLATES, so templates/django/forms/ can replace Django's own
+# (a select without an include per option: templates/django/forms/widgets/select.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # SQLite under the data folder by default; DATABASE_URL switches to PostgreSQL.
 DATABASES = {
