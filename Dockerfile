@@ -1,4 +1,4 @@
-# Openjourney Studio: one image for web, worker and scheduler (see compose.yaml).
+# Openjourney Studio: one image for web, engine, worker and scheduler (see compose.yaml).
 FROM python:3.12-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -1,22 +1,30 @@
 """Create form submitted → job card back, through the real stack.
 
     .venv/bin/python bench/create_submit.py [--submissions 100] [--count 1] [--database-url URL]
+                                            [--baseline-engine-in-web]
 
-Starts the web server (uvicorn) and a Celery worker on a fresh database, as `make run` does,
-signs in through the login form, reads the create page of ``--model`` and submits its form
-``--submissions`` times as htmx does (a multipart POST with the HX-Request, HX-Target and
-X-CSRFToken headers), one after another. Each time is from the request leaving to the last
-byte of the job cards that come back (the ``#submitted`` fragment); the worker meanwhile
-runs the jobs against the engine served by the same web server, as it would in use.
+Starts the stack as `make run` does, on a fresh database: the studio's web server (uvicorn),
+the engine in a uvicorn of its own (the studio's OPENJOURNEY_API_URL pointing at it) and a
+Celery worker. Signs in through the login form, reads the create page of ``--model`` and
+submits its form ``--submissions`` times as htmx does (a multipart POST with the
+HX-Request, HX-Target and X-CSRFToken headers), one after another. Each time is from the
+request leaving to the last byte of the job cards that come back (the ``#submitted``
+fragment); the worker meanwhile runs the jobs against the engine, as it would in use.
 
-The same again with the worker paused (SIGSTOP; its jobs wait in Redis until SIGCONT):
-the web server alone, nothing else of the stack competing for the CPU, which tells the
-request's own cost from the cost of the jobs it starts. For both, the web server's CPU time
-per submission (with the worker running, that includes serving the engine's API to it).
+Rows:
 
-With ``--engine-apart``, a third run on a second stack whose engine is served by a web
-server of its own (as the hosted API would be, or the engine run as a separate service):
-the studio's web server then only answers the studio's own requests.
+- "worker running": as above, as `make run` starts it. The target is judged on this row.
+- "worker paused": the same with the worker paused (SIGSTOP; its jobs wait in Redis until
+  SIGCONT): the web server alone, nothing else of the stack competing for the CPU, which
+  tells the request's own cost from the cost of the jobs it starts.
+- with ``--baseline-engine-in-web``, "baseline: engine in web": a second stack in the
+  arrangement `make run` had before, the engine served by the studio's own web server, so
+  the worker's submits, polls and downloads share that server's GIL with the studio's
+  pages; worker running.
+
+"web CPU" is the studio web server's CPU time per submission (in the baseline it includes
+serving the engine's API to the worker); "engine CPU" is the engine server's, when it has
+one.
 
 Then, in this process on the same database, one submission through Django's test client
 with the queries logged (their count and time), and with ``--profile`` a pyinstrument
@@ -107,41 +115,16 @@ def logged_submission(model: str, profile: int) -> None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
-def start_engine_apart(settings_dict: dict, redis_url: str, workdir, queue: str):
-    """The engine alone in a uvicorn of its own (same database, media and queues as the
-    stack's, whose worker still renders its jobs); (process, base URL) once it answers."""
-    import subprocess
+def servers_cpu(stack) -> tuple[float, float | None]:
+    """CPU seconds so far of the studio's web server and of the engine's own server (None
+    when the web server serves the engine)."""
+    web = cpu_seconds(stack.process("web").pid)
+    engine = cpu_seconds(stack.process("engine").pid) if "engine" in stack.names else None
+    return web, engine
 
-    import httpx
 
-    from tests.stack import BASE_DIR, database_url, free_port
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DJANGO_SETTINGS_MODULE": "studio.settings",
-        "DEBUG": "1",
-        "STUDIO_DATA_DIR": str(workdir),
-        "DATABASE_URL": database_url(settings_dict),
-        "MEDIA_ROOT": str(workdir / "media"),
-        "REDIS_URL": redis_url,
-        "CELERY_QUEUE": queue,
-        "FOLLOW_QUEUE": f"{queue}.follow",
-        "ENGINE_QUEUE": queue,
-    }
-    command = [sys.executable, "-m", "uvicorn", "studio.asgi:application", "--host",
-               "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
-    log = (workdir / "engine-web.log").open("w")
-    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/engine/v1/internal/ping", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the engine's own server did not answer")
+def cpu_spent(before: tuple, after: tuple) -> tuple[float, float | None]:
+    return after[0] - before[0], None if after[1] is None else after[1] - before[1]
 
 
 def main() -> int:
@@ -153,7 +136,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, help="profile this many, in process")
     parser.add_argument(
-        "--engine-apart", action="store_true", help="also with the engine in its own server"
+        "--baseline-engine-in-web",
+        action="store_true",
+        help="also the old arrangement: the engine served by the studio's web server",
     )
     parser.add_argument("--database-url", default=None, help="an empty database to use")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -172,61 +157,55 @@ def main() -> int:
 
     UserFactory(username="bench", password="bench-password-123")
     issue_stack_token()
-    stack = start_stack(dict(connection.settings_dict), args.redis_url, workdir, queue=queue)
-    web_pid, worker_pids = stack.processes[0].pid, process_tree(stack.processes[1].pid)
+    # As `make run` starts it: the engine in a server of its own.
+    stack = start_stack(
+        dict(connection.settings_dict), args.redis_url, workdir, queue=queue, engine_apart=True
+    )
     rows = {}
-    engine = None
     try:
+        worker_pids = process_tree(stack.process("worker").pid)
         submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
-        cpu = cpu_seconds(web_pid)
+        before = servers_cpu(stack)
         times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-        rows["worker running"] = (times, cpu_seconds(web_pid) - cpu)
+        rows["worker running"] = (times, *cpu_spent(before, servers_cpu(stack)))
         for pid in worker_pids:
             os.kill(pid, signal.SIGSTOP)
         try:
-            cpu = cpu_seconds(web_pid)
+            before = servers_cpu(stack)
             paused = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-            rows["worker paused"] = (paused, cpu_seconds(web_pid) - cpu)
+            rows["worker paused"] = (paused, *cpu_spent(before, servers_cpu(stack)))
         finally:
             for pid in worker_pids:
                 os.kill(pid, signal.SIGCONT)
         logged_submission(args.model, args.profile)
-        if args.engine_apart:
+        if args.baseline_engine_in_web:
             stack.stop()
             # A fresh start: the paused run's backlog is dropped, not run during this one.
             redis.Redis.from_url(args.redis_url).delete(queue, f"{queue}.follow")
             Job.objects.filter(status__in=ACTIVE).update(status=Stage.CANCELLED)
-            settings_dict = dict(connection.settings_dict)
-            engine = start_engine_apart(settings_dict, args.redis_url, workdir, queue)
+            # The engine served by the studio's own web server (OPENJOURNEY_API_URL at it).
             stack = start_stack(
-                dict(connection.settings_dict),
-                args.redis_url,
-                workdir,
-                queue=queue,
-                extra_env={"OPENJOURNEY_API_URL": f"{engine[1]}/engine"},
+                dict(connection.settings_dict), args.redis_url, workdir, queue=queue
             )
-            web_pid = stack.processes[0].pid
             submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
-            cpu = cpu_seconds(web_pid)
+            before = servers_cpu(stack)
             times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-            rows["worker running, engine apart"] = (times, cpu_seconds(web_pid) - cpu)
+            rows["baseline: engine in web"] = (times, *cpu_spent(before, servers_cpu(stack)))
     finally:
         stack.stop()
-        if engine is not None:
-            engine[0].terminate()
-            engine[0].wait(timeout=15)
         # What the worker had no time for before it stopped stays in Redis otherwise.
         redis.Redis.from_url(args.redis_url).delete(queue, f"{queue}.follow")
 
     print(
         f"\ncreate POST → job cards ({args.count} a time) {'n':>5} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'max ms':>8} {'web CPU ms':>11}"
+        f"{'max ms':>8} {'web CPU ms':>11} {'engine CPU ms':>14}"
     )
-    for name, (values, cpu) in rows.items():
+    for name, (values, cpu, engine_cpu) in rows.items():
+        engine_column = "-" if engine_cpu is None else f"{engine_cpu / len(values) * 1000:.1f}"
         print(
             f"{name:<34} {len(values):>5} {percentile(values, 50):>8.1f} "
             f"{percentile(values, 95):>8.1f} {max(values):>8.1f} "
-            f"{cpu / len(values) * 1000:>11.1f}"
+            f"{cpu / len(values) * 1000:>11.1f} {engine_column:>14}"
         )
     # The target is for the studio as `make run` starts it: the first row.
     times = rows["worker running"][0]

@@ -18,6 +18,8 @@ def api_is_local() -> bool:
         "127.0.0.1",
         "localhost",
         "::1",
+        # compose's services: the engine's own, and web (which serves /engine/ too).
+        "engine",
         "web",
     )
 

@@ -1,4 +1,9 @@
-"""`make run`: migrate, make sure Redis is up, then start web, worker and scheduler together.
+"""`make run`: migrate, make sure Redis is up, then start the Procfile's processes together.
+
+With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker
+and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default PORT+1), so
+the worker's submits, polls and downloads do not share the studio web server's GIL. With
+the hosted API (``OPENJOURNEY_API_URL`` set) the engine process is not started.
 
 Run as ``python -m studio.launcher``. ``python -m studio.launcher check-redis`` only does
 the Redis part and says what it found.
@@ -15,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +38,18 @@ INSTALL_REDIS_HINT = (
 )
 
 
+# Procfile process names, in the order honcho starts them.
+PROCESSES_WITH_ENGINE = ("web", "engine", "worker", "scheduler")
+PROCESSES_HOSTED_API = ("web", "worker", "scheduler")
+
+
 class RedisUnavailable(RuntimeError):
     """No Redis could be reached or started; the message says what to do."""
+
+
+class LaunchError(RuntimeError):
+    """A setting that keeps `make run` from starting (a bad or busy port); the message says
+    what to change."""
 
 
 @dataclass
@@ -138,6 +154,101 @@ def ensure_redis(
     return start_redis_server(binary, data_dir)
 
 
+def _port_setting(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = (environ.get(name) or "").strip() or str(default)
+    try:
+        port = int(raw)
+    except ValueError:
+        raise LaunchError(f"{name}={raw!r} is not a port number.") from None
+    if not 1 <= port <= 65535:
+        raise LaunchError(f"{name}={port} is not a port number (1-65535): set {name}.")
+    return port
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """What `make run` starts: the Procfile's processes and the settings they all share."""
+
+    port: int
+    api_url: str
+    processes: tuple[str, ...]
+    env: dict[str, str]
+    # Set when the engine gets a process of its own here (the API is the local one).
+    engine_port: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ports(self) -> dict[str, int]:
+        """The loopback ports the servers will listen on, by the setting that names them."""
+        ports = {"PORT": self.port}
+        if self.engine_port is not None:
+            ports["ENGINE_PORT"] = self.engine_port
+        return ports
+
+
+def plan_launch(environ: Mapping[str, str]) -> LaunchPlan:
+    """The processes to start and the settings to give them, from ``environ``.
+
+    ``OPENJOURNEY_API_URL`` unset means the project's own engine: it gets a uvicorn of its
+    own on ``ENGINE_PORT`` (default PORT+1) and every process is pointed at it. Set, it is
+    used as it is and no engine process starts.
+    """
+    port = _port_setting(environ, "PORT", 8000)
+    configured_api = (environ.get("OPENJOURNEY_API_URL") or "").strip()
+    env = {"PORT": str(port)}
+    if configured_api:
+        env["OPENJOURNEY_API_URL"] = configured_api
+        return LaunchPlan(port, configured_api, PROCESSES_HOSTED_API, env)
+    engine_port = _port_setting(environ, "ENGINE_PORT", port + 1)
+    if engine_port == port:
+        raise LaunchError(
+            f"ENGINE_PORT and PORT are both {port}: the engine needs a port of its own."
+        )
+    engine_url = f"http://127.0.0.1:{engine_port}/engine"
+    env["ENGINE_PORT"] = str(engine_port)
+    env["OPENJOURNEY_API_URL"] = engine_url
+    if not (environ.get("PUBLIC_BASE_URL") or "").strip():
+        # Signed media links name the studio's web server, which serves them. The engine
+        # reads such links from storage without a request, so this is only their address
+        # (unset, it would be taken from the API's, now the engine's port).
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    return LaunchPlan(port, engine_url, PROCESSES_WITH_ENGINE, env, engine_port=engine_port)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``host:port`` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: a port left in TIME_WAIT by the last run is free, a listener not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports_free(plan: LaunchPlan) -> None:
+    """LaunchError naming the setting to change when a server's port is already taken."""
+    for name, port in plan.ports().items():
+        if not port_is_free(port):
+            raise LaunchError(
+                f"Port {port} ({name}) is already in use on 127.0.0.1: another `make run`, "
+                f"or another server? Stop it, or set {name} to a free port."
+            )
+
+
+def honcho_command(plan: LaunchPlan) -> list[str]:
+    """honcho starting only the plan's processes of the Procfile."""
+    return [
+        sys.executable, "-m", "honcho", "start",
+        "-f", str(BASE_DIR / "Procfile"),
+        "-p", str(plan.port),
+        *plan.processes,
+    ]  # fmt: skip
+
+
 def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -151,7 +262,8 @@ def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -
     return False
 
 
-def _banner(base_url: str, has_admin: bool, signup_open: bool) -> str:
+def _banner(plan: LaunchPlan, has_admin: bool, signup_open: bool) -> str:
+    base_url = plan.base_url
     lines = [
         "",
         "=" * 64,
@@ -163,6 +275,11 @@ def _banner(base_url: str, has_admin: bool, signup_open: bool) -> str:
         lines.append(f"  {base_url}/accounts/signup/")
     else:
         lines.append(f"  Sign in at {base_url}/accounts/login/ (sign-up is closed)")
+    lines.append("")
+    if plan.engine_port is not None:
+        lines.append(f"  The engine (the local Openjourney API) is at {plan.api_url}/")
+    else:
+        lines.append(f"  The Openjourney API is {plan.api_url}/ (OPENJOURNEY_API_URL)")
     if not has_admin:
         lines += [
             "",
@@ -173,12 +290,26 @@ def _banner(base_url: str, has_admin: bool, signup_open: bool) -> str:
     return "\n".join(lines)
 
 
+def _wait_for_servers(plan: LaunchPlan, honcho: subprocess.Popen) -> bool:
+    """Whether the web server and, when started here, the engine both answer."""
+    urls = [f"{plan.base_url}/accounts/login/"]
+    if plan.engine_port is not None:
+        urls.append(f"{plan.api_url}/v1/internal/ping")
+    return all(_wait_for_http(url, honcho) for url in urls)
+
+
 def run() -> int:
     """Migrate, ensure Redis, start the Procfile's processes and wait for Ctrl-C."""
     data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
+    try:
+        plan = plan_launch(os.environ)
+        # Before anything starts: a busy port would otherwise stop honcho's other
+        # processes a few seconds in, with the reason somewhere in their interleaved logs.
+        check_ports_free(plan)
+    except LaunchError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = int(os.environ.get("PORT") or 8000)
-    base_url = f"http://127.0.0.1:{port}"
 
     try:
         service = ensure_redis(os.environ.get("REDIS_URL"), data_dir)
@@ -189,13 +320,13 @@ def run() -> int:
     print(f"Redis: {service.url} ({where})")
 
     # Every process sees the same settings; honcho sets PORT per process, so the
-    # engine's address is fixed here rather than derived from PORT in each one.
+    # engine's address is fixed here (ENGINE_PORT, OPENJOURNEY_API_URL) rather than
+    # derived from PORT in each one.
     os.environ.update(
         {
             "STUDIO_DATA_DIR": str(data_dir),
             "REDIS_URL": service.url,
-            "PORT": str(port),
-            "OPENJOURNEY_API_URL": os.environ.get("OPENJOURNEY_API_URL") or f"{base_url}/engine",
+            **plan.env,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
@@ -210,30 +341,17 @@ def run() -> int:
     from django.contrib.auth import get_user_model
 
     has_admin = get_user_model().objects.filter(is_superuser=True).exists()
-    if not os.environ.get("OPENJOURNEY_API_TOKEN") and os.environ["OPENJOURNEY_API_URL"].startswith(
-        base_url
-    ):
+    own_engine = plan.engine_port is not None or plan.api_url.startswith(plan.base_url)
+    if not os.environ.get("OPENJOURNEY_API_TOKEN") and own_engine:
         # The local engine: the studio's own token, issued once and kept in the data folder.
         token_file = data_dir / "engine-token"
         call_command("ensure_studio_token", str(token_file))
         os.environ["OPENJOURNEY_API_TOKEN"] = token_file.read_text().strip()
 
-    honcho = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "honcho",
-            "start",
-            "-f",
-            str(BASE_DIR / "Procfile"),
-            "-p",
-            str(port),
-        ],
-        cwd=BASE_DIR,
-    )
+    honcho = subprocess.Popen(honcho_command(plan), cwd=BASE_DIR)
     try:
-        if _wait_for_http(f"{base_url}/accounts/login/", honcho):
-            print(_banner(base_url, has_admin, settings.SIGNUP_OPEN), flush=True)
+        if _wait_for_servers(plan, honcho):
+            print(_banner(plan, has_admin, settings.SIGNUP_OPEN), flush=True)
         return honcho.wait()
     except KeyboardInterrupt:
         # The terminal sent SIGINT to every process; give honcho time to stop its children.

@@ -1,8 +1,9 @@
 """The real stack as subprocesses (uvicorn web server + Celery worker) on the test database.
 
 Browser tests and benchmarks use it: the page talks to a real ASGI server (server-sent
-events included), the engine is served by that same server, and jobs run in a separate
-worker process, as under `make run`.
+events included) and jobs run in a separate worker process, as under `make run`. The engine
+is served by that same server, or with ``engine_apart`` by a uvicorn of its own, as
+`make run` starts it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     workdir: Path | None = None
+    # The engine's API root (OPENJOURNEY_API_URL): on the web server, or its own server's.
+    engine_url: str = ""
 
     def stop(self) -> None:
         for process in self.processes:
@@ -134,10 +137,17 @@ def start_stack(
     queue: str | None = None,
     engine_worker: bool = False,
     scheduler: bool = False,
+    engine_apart: bool = False,
 ) -> Stack:
-    """Start web and worker on ``settings_dict``'s database; wait until the web answers."""
+    """Start web and worker on ``settings_dict``'s database; wait until the web answers.
+
+    ``engine_apart``: the engine in a uvicorn of its own (process "engine"), the studio's
+    OPENJOURNEY_API_URL pointed at it, as `make run` starts it; else the web server serves it.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    engine_port = free_port() if engine_apart else port
+    engine_url = f"http://127.0.0.1:{engine_port}/engine"
     media_root = workdir / "media"
     media_root.mkdir(parents=True, exist_ok=True)
     queue = queue or f"stack-{uuid.uuid4().hex[:10]}"
@@ -152,7 +162,7 @@ def start_stack(
         "CELERY_QUEUE": queue,
         "FOLLOW_QUEUE": f"{queue}.follow",
         "ENGINE_QUEUE": f"{queue}.engine" if engine_worker else queue,
-        "OPENJOURNEY_API_URL": f"{url}/engine",
+        "OPENJOURNEY_API_URL": engine_url,
         "OPENJOURNEY_API_TOKEN": STACK_TOKEN,
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
@@ -171,6 +181,11 @@ def start_stack(
             *(worker_args or []),
         ],
     }  # fmt: skip
+    if engine_apart:
+        commands["engine"] = [
+            sys.executable, "-m", "uvicorn", "studio.asgi:application",
+            "--host", "127.0.0.1", "--port", str(engine_port), "--no-access-log",
+        ]  # fmt: skip
     if engine_worker:
         # The engine as a separate service would run: workers of its own.
         commands["engine-worker"] = [
@@ -185,17 +200,29 @@ def start_stack(
             "--schedule", str(workdir / f"celerybeat-schedule-{queue}"),
         ]  # fmt: skip
     stack = Stack(
-        url=url, media_root=media_root, queue=queue, commands=commands, env=env, workdir=workdir
+        url=url,
+        media_root=media_root,
+        queue=queue,
+        commands=commands,
+        env=env,
+        workdir=workdir,
+        engine_url=engine_url,
     )
     for name in commands:
         stack.start(name)
+    # The web server (its own ping of the engine it also serves) and the engine's server.
+    pings = list(
+        dict.fromkeys([f"{url}/engine/v1/internal/ping", f"{engine_url}/v1/internal/ping"])
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in stack.processes):
             stack.stop()
             raise RuntimeError("the stack exited early:\n" + stack.log_tail())
         try:
-            httpx.get(f"{url}/engine/v1/internal/ping", timeout=1)
+            while pings:
+                httpx.get(pings[0], timeout=1)
+                pings.pop(0)
             return stack
         except httpx.HTTPError:
             time.sleep(0.2)
