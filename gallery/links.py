@@ -36,6 +36,13 @@ def public_base_warning() -> str:
     """A sentence for the form when the hosted API cannot fetch our links, else ""."""
     if api_is_local():
         return ""
+    if not settings.PUBLIC_BASE_URL:
+        # The fallback (the API's own address) is right only for our engine.
+        return (
+            f"The API at {urlsplit(settings.OPENJOURNEY_API_URL).netloc} fetches uploads and "
+            "gallery images from this studio: set PUBLIC_BASE_URL to the studio's public "
+            "address to use them."
+        )
     base = public_base_url()
     try:
         check_link(base + "/")

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,6 +245,7 @@ def honcho_command(plan: LaunchPlan) -> list[str]:
         sys.executable, "-m", "honcho", "start",
         "-f", str(BASE_DIR / "Procfile"),
         "-p", str(plan.port),
+        "-e", os.devnull,  # run() has applied .env already
         *plan.processes,
     ]  # fmt: skip
 
@@ -298,8 +299,30 @@ def _wait_for_servers(plan: LaunchPlan, honcho: subprocess.Popen) -> bool:
     return all(_wait_for_http(url, honcho) for url in urls)
 
 
+def apply_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
+    """Fill ``environ`` from a ``.env`` file (KEY=value lines), for what it does not set.
+
+    The shell's environment wins, and an empty value (as copied from .env.example) leaves
+    a setting to its default. Returns the names it set.
+    """
+    from honcho.environ import parse
+
+    if not path.is_file():
+        return []
+    applied = []
+    for name, value in parse(path.read_text()).items():
+        if value.strip() and not (environ.get(name) or "").strip():
+            environ[name] = value
+            applied.append(name)
+    return applied
+
+
 def run() -> int:
     """Migrate, ensure Redis, start the Procfile's processes and wait for Ctrl-C."""
+    # Read here, once, for the launcher and every process alike. honcho is told not to
+    # read it again: its values would override what is planned below (the engine's
+    # address, the Redis found or started), and the launcher's own steps would not see them.
+    apply_dotenv(BASE_DIR / ".env", os.environ)
     data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
     try:
         plan = plan_launch(os.environ)

@@ -40,6 +40,20 @@ def test_a_hosted_api_that_cannot_reach_a_private_studio_is_warned_about(setting
     assert "set PUBLIC_BASE_URL" in public_base_warning()
 
 
+def test_a_hosted_api_without_a_public_base_url_is_warned_about(settings):
+    # Links would otherwise name the API's own host, which serves none of our files.
+    settings.OPENJOURNEY_API_URL = "https://api.opj.app"
+    settings.PUBLIC_BASE_URL = ""
+    assert "set PUBLIC_BASE_URL" in public_base_warning()
+
+
+def test_a_hosted_api_and_a_public_studio_need_no_warning(settings, monkeypatch):
+    settings.OPENJOURNEY_API_URL = "https://api.opj.app"
+    settings.PUBLIC_BASE_URL = "https://studio.example.com"
+    monkeypatch.setattr("gallery.links.check_link", lambda url: url)  # no DNS in tests
+    assert public_base_warning() == ""
+
+
 def test_links_name_the_public_base_url_when_set(settings):
     # As `make run` sets it with the engine on ENGINE_PORT: links name the web server.
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:8001/engine"

@@ -189,6 +189,39 @@ def test_honcho_starts_the_plans_processes_from_the_procfile():
     assert "studio.asgi:application" in procfile.processes["engine"]
 
 
+def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# copied from .env.example, then edited\n"
+        "PORT=8200\n"
+        "OPENJOURNEY_API_URL=\n"
+        "SIGNUP_OPEN=0\n"
+        "LOG_LEVEL='DEBUG'\n"
+    )
+    environ = {"SIGNUP_OPEN": "1", "LOG_LEVEL": ""}
+    applied = launcher.apply_dotenv(dotenv, environ)
+    # The shell's value wins; an empty line in .env stays unset (the default applies).
+    assert environ == {"SIGNUP_OPEN": "1", "PORT": "8200", "LOG_LEVEL": "DEBUG"}
+    assert sorted(applied) == ["LOG_LEVEL", "PORT"]
+    assert launcher.apply_dotenv(tmp_path / "absent", environ) == []
+
+
+def test_honcho_does_not_read_dotenv_over_the_plan(tmp_path):
+    # honcho reads .env by default and its values win over the environment it is given:
+    # there, an address of the API would undo the engine's that the plan gave every process.
+    (tmp_path / ".env").write_text('OPENJOURNEY_API_URL=""\n')
+    (tmp_path / "Procfile").write_text('show: echo "api=[$OPENJOURNEY_API_URL]"\n')
+    plan = launcher.plan_launch({"PORT": "8100"})
+    command = launcher.honcho_command(plan)
+    command[command.index("-f") + 1] = str(tmp_path / "Procfile")
+    command[-len(plan.processes) :] = ["show"]
+    env = {**os.environ, **plan.env}
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert f"api=[{plan.api_url}]" in result.stdout, result.stdout + result.stderr
+
+
 def test_a_taken_engine_port_is_named_before_anything_starts(monkeypatch, tmp_path, capsys):
     with listening_socket() as busy:
         taken = busy.getsockname()[1]
