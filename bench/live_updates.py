@@ -53,7 +53,10 @@ def run_mode(browser, stack_url: str, blocked_events: bool, rounds: int, count: 
         page.fill("#id_count", str(count))
         page.click("button:has-text('Generate')")
         expected = len(seen) + count
-        page.wait_for_function(f"Object.keys(window.__shown).length >= {expected}", timeout=60_000)
+        # A function, not an expression: Playwright would eval() a string, which the CSP forbids.
+        page.wait_for_function(
+            f"() => Object.keys(window.__shown).length >= {expected}", timeout=60_000
+        )
         seen = set(page.evaluate("Object.keys(window.__shown)"))
     shown = page.evaluate("window.__shown")
     context.close()
