@@ -6,6 +6,7 @@ saved the files are removed again, so nothing is left half-saved.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import secrets
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
@@ -181,3 +184,51 @@ def delete_image_files(image: Image) -> None:
     for field in (image.file, image.thumbnail):
         if field.name:
             default_storage.delete(field.name)
+
+
+# Where create_image stores files: images/<owner id>/ and thumbs/<owner id>/.
+STORED_FILE_FOLDERS = ("images", "thumbs")
+
+
+def remove_orphan_files(older_than: datetime.timedelta) -> list[str]:
+    """Remove stored image files that no image row names, once older than ``older_than``.
+
+    A process stopped between writing an image's files and inserting its row (a worker
+    killed mid-save) leaves files that nothing points at. The age keeps this away from a
+    save in progress: its files are younger than the grace by far. Returns what it removed.
+    """
+    removed: list[str] = []
+    cutoff = timezone.now() - older_than
+    for folder in STORED_FILE_FOLDERS:
+        if not default_storage.exists(folder):
+            continue
+        owner_folders, _ = default_storage.listdir(folder)
+        for owner_folder in owner_folders:
+            if not owner_folder.isdigit():
+                continue  # not one of ours
+            prefix = f"{folder}/{owner_folder}/"
+            _, files = default_storage.listdir(prefix)
+            if not files:
+                continue
+            # Listed before reading the rows: a file saved after the listing is not judged.
+            known = set()
+            for name, thumbnail in Image.objects.filter(owner_id=int(owner_folder)).values_list(
+                "file", "thumbnail"
+            ):
+                known.update((name, thumbnail))
+            candidates = [
+                prefix + file_name
+                for file_name in files
+                if prefix + file_name not in known
+                and default_storage.get_modified_time(prefix + file_name) <= cutoff
+            ]
+            if candidates:
+                # Named by another owner's row? (Paths keep the owner at creation.)
+                named = Image.objects.filter(Q(file__in=candidates) | Q(thumbnail__in=candidates))
+                for name, thumbnail in named.values_list("file", "thumbnail"):
+                    known.update((name, thumbnail))
+            for name in candidates:
+                if name not in known:
+                    default_storage.delete(name)
+                    removed.append(name)
+    return removed

@@ -204,6 +204,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Restarts the follower chain if its message was lost; a no-op while it runs.
     "jobs-follow": {"task": "jobs.tasks.follow_jobs", "schedule": 5.0},
+    # Files a killed worker wrote without their row (gallery/services.py).
+    "gallery-remove-orphan-files": {
+        "task": "gallery.tasks.remove_orphan_image_files",
+        "schedule": 3600.0,
+    },
 }
 
 # Caches: the default one is per process (the API's health badge); rate limits are counted
