@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import SignUpForm
-from studio.ratelimit import RateLimited, check_limit, count_attempt, too_many
+from studio.ratelimit import RateLimited, check_limit, client_address, count_attempt, too_many
 
 SIGN_IN_MESSAGE = "Too many failed sign-ins: wait {seconds} seconds, then try again."
 
@@ -15,7 +15,7 @@ SIGN_IN_MESSAGE = "Too many failed sign-ins: wait {seconds} seconds, then try ag
 def _sign_in_limits(request: HttpRequest) -> list[tuple[str, str, int]]:
     """(scope, key, limit) of a sign-in: per username (any address) and per address."""
     username = (request.POST.get("username") or "").strip().lower()[:150]
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     return [
         ("login-user", username, settings.LOGIN_RATE_LIMIT),
         ("login-ip", address, settings.LOGIN_IP_RATE_LIMIT),

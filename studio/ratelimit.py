@@ -9,13 +9,14 @@ request through, logged: an outage of Redis must not lock everyone out.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,29 @@ class RateLimited(Exception):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address the request came from, seen through ``TRUSTED_PROXY_COUNT`` proxies.
+
+    Behind proxies ``REMOTE_ADDR`` is the nearest proxy's, the same for everyone (one
+    client's failures would hold up all sign-ins). Each proxy appends to
+    X-Forwarded-For the address it was reached from, so with N trusted proxies the client
+    is the N-th entry from the right; entries further left are the client's own to forge.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if trusted <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    if not hops:
+        return remote
+    candidate = hops[-trusted] if len(hops) >= trusted else hops[0]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote  # not an address: our proxies would not write that
 
 
 def _key(scope: str, key: str, window: int) -> tuple[str, float]:

@@ -230,6 +230,9 @@ SUBMIT_RATE_WINDOW = env_int("SUBMIT_RATE_WINDOW", 60)
 LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 10)
 LOGIN_IP_RATE_LIMIT = env_int("LOGIN_IP_RATE_LIMIT", 50)
 LOGIN_RATE_WINDOW = env_int("LOGIN_RATE_WINDOW", 900)
+# Proxies in front of the studio that append to X-Forwarded-For (0: none, the client is
+# REMOTE_ADDR). The per-address limits read the client's address through them.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # The Openjourney API the studio calls: the project's own engine unless configured.
 OPENJOURNEY_API_URL = env_str("OPENJOURNEY_API_URL", f"http://127.0.0.1:{PORT}/engine").rstrip("/")
