@@ -106,6 +106,21 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", False
+):
+    # An ASGI server serves each request on a thread of its own, so a connection cannot
+    # outlive its request (CONN_MAX_AGE) and every page would open one: a backend forked
+    # by PostgreSQL, milliseconds each. The web servers keep a pool instead (the Procfile
+    # and compose set this for them); checked before use, so one cut by a restart of the
+    # database is replaced, not handed out.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env_int("DATABASE_POOL_SIZE", 8),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A fresh checkout has no data folder yet; SQLite would fail with a vague error.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -106,10 +106,14 @@ class Stack:
         assert self.workdir is not None
         count = self.names.count(name)
         log = self.workdir / (f"{name}.log" if not count else f"{name}-{count + 1}.log")
+        env = self.env
+        if name in ("web", "engine"):
+            # As the Procfile starts the web servers: a pool of connections on PostgreSQL.
+            env = {"DATABASE_POOL": "1", **env}
         process = subprocess.Popen(
             self.commands[name],
             cwd=BASE_DIR,
-            env=self.env,
+            env=env,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

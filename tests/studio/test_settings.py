@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from studio import env
+from tests.conftest import require_service
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -84,6 +85,48 @@ def test_database_url_selects_postgresql(tmp_path):
         "db.internal",
         "5433",
     ]
+
+
+def test_a_pool_keeps_postgresql_connections_between_requests(tmp_path):
+    # As the web servers run (DATABASE_POOL=1): five "requests" in a row, each closing its
+    # connection as Django does at a request's end, reuse the pool's few connections (its
+    # one, and one more opened while the pool was filling itself at the first request).
+    from scripts.run_tests import POSTGRES_URL, reachable
+
+    require_service(f"PostgreSQL at {POSTGRES_URL}", reachable(POSTGRES_URL))
+    code = (
+        "import django; django.setup(); from django.db import connection as c; "
+        "from django.db import close_old_connections as done; "
+        "d = c.settings_dict; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']); "
+        "pids = []\n"
+        "for _ in range(5):\n"
+        "    cur = c.cursor(); cur.execute('SELECT pg_backend_pid()'); "
+        "pids.append(cur.fetchone()[0]); cur.close(); c.close()\n"
+        "print(len(set(pids)), c.pool.get_stats()['connections_num'])"
+    )
+    env = {"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL": "1"}
+    result = run_python(code, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    max_age, checks, backends, opened = result.stdout.split()
+    assert (max_age, checks) == ("0", "True")
+    assert int(backends) <= 2 and int(opened) <= 2
+
+
+def test_without_the_pool_each_request_connects_anew(tmp_path):
+    from scripts.run_tests import POSTGRES_URL, reachable
+
+    require_service(f"PostgreSQL at {POSTGRES_URL}", reachable(POSTGRES_URL))
+    code = (
+        "import django; django.setup(); from django.db import connection as c; "
+        "pids = []\n"
+        "for _ in range(5):\n"
+        "    cur = c.cursor(); cur.execute('SELECT pg_backend_pid()'); "
+        "pids.append(cur.fetchone()[0]); cur.close(); c.close()\n"
+        "print(len(set(pids)), c.settings_dict['OPTIONS'].get('pool'))"
+    )
+    result = run_python(code, {"DATABASE_URL": POSTGRES_URL, "DATABASE_POOL": "0"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["5", "None"]
 
 
 def test_default_database_is_sqlite_under_the_data_folder(tmp_path):
