@@ -214,23 +214,11 @@ def cleanup(seeded: dict) -> None:
     default_storage.delete(seeded["file"])
 
 
-def timed_http(http, url: str, requests: int) -> tuple[float, float, int]:
-    """As ``timed``, over HTTP through the web server: request sent to the last byte read."""
-    for _ in range(3):
-        response = http.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        response = http.get(url)
-        response.read()
-        times.append((time.perf_counter() - start) * 1000)
-    tiles = response.content.count(b'name="ids" value="')
-    return percentile(times, 50), percentile(times, 95), tiles
-
-
 def timed(client, url: str, requests: int) -> tuple[float, float, int]:
-    """p50 and p95 in ms over ``requests`` GETs (after three to warm up), and the tiles."""
+    """p50 and p95 in ms over ``requests`` GETs (after three to warm up), and the tiles.
+
+    ``client``: Django's test client (in process) or an httpx client of the web server
+    (each answer read to its last byte before it returns)."""
     for _ in range(3):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
@@ -375,7 +363,7 @@ def main() -> int:
                 timeout=60,
             ) as http:
                 for label, url in cases:
-                    p50, p95, tiles = timed_http(http, url, args.requests)
+                    p50, p95, tiles = timed(http, url, args.requests)
                     http_results.append((label, p50, p95, tiles))
         finally:
             stack.stop()

@@ -35,6 +35,21 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of the module's own, for tests that stop or restart Redis (never the
+    machine's shared one)."""
+    import shutil
+
+    from tests.chaos.scenarios import RedisServer
+
+    require_service("redis-server (the binary)", shutil.which("redis-server") is not None)
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path) -> None:
     """Files written by a test never land in the real data folder."""

@@ -7,13 +7,9 @@ one, which is restarted here).
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from jobs.models import Job, Stage
-from tests.chaos.scenarios import RedisServer
-from tests.conftest import require_service
 from tests.stack import start_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,15 +27,6 @@ STREAM_OPEN = """() => {
   const data = document.querySelector("section.results")["htmx-internal-data"];
   return !!(data && data.sseEventSource && data.sseEventSource.readyState === EventSource.OPEN);
 }"""
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    require_service("redis-server (the binary)", shutil.which("redis-server") is not None)
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

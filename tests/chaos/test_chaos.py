@@ -7,25 +7,13 @@ restarted here). The full report with more jobs per fault is `bench/chaos.py`.
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
 import pytest
 
-from tests.chaos.scenarios import SCENARIOS, Outcome, RedisServer, start_chaos_stack
-from tests.conftest import require_service
+from tests.chaos.scenarios import SCENARIOS, Outcome, start_chaos_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JOBS = 3
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    require_service("redis-server (the binary)", shutil.which("redis-server") is not None)
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
