@@ -75,6 +75,11 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     print(header("python bench/live_updates.py " + " ".join(sys.argv[1:])))
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        # Before anything starts: the stack's processes would outlive an early return.
+        print("Chromium is needed: apt-get install chromium")
+        return 1
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     workdir = setup_django(args.database_url, queue)
@@ -86,10 +91,6 @@ def main() -> int:
     UserFactory(username="bench", password="bench-password-123")
     issue_stack_token()
     stack = start_stack(dict(connection.settings_dict), args.redis_url, workdir, queue=queue)
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        print("Chromium is needed: apt-get install chromium")
-        return 1
     import os
 
     from playwright.sync_api import sync_playwright
