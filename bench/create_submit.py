@@ -157,30 +157,36 @@ def main() -> int:
 
     UserFactory(username="bench", password="bench-password-123")
     issue_stack_token()
-    # The bench submits faster than a person may (SUBMIT_RATE_LIMIT, 30 a minute).
-    no_limit = {"SUBMIT_RATE_LIMIT": "0"}
+
+    def start(*, engine_apart: bool):
+        # The bench submits faster than a person may (SUBMIT_RATE_LIMIT, 30 a minute).
+        return start_stack(
+            dict(connection.settings_dict),
+            args.redis_url,
+            workdir,
+            queue=queue,
+            engine_apart=engine_apart,
+            extra_env={"SUBMIT_RATE_LIMIT": "0"},
+        )
+
+    def measured(stack, *, warm_up: bool) -> tuple:
+        """The submissions' times, and the web and engine servers' CPU spent meanwhile."""
+        if warm_up:
+            submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
+        before = servers_cpu(stack)
+        times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
+        return (times, *cpu_spent(before, servers_cpu(stack)))
+
     # As `make run` starts it: the engine in a server of its own.
-    stack = start_stack(
-        dict(connection.settings_dict),
-        args.redis_url,
-        workdir,
-        queue=queue,
-        engine_apart=True,
-        extra_env=no_limit,
-    )
+    stack = start(engine_apart=True)
     rows = {}
     try:
         worker_pids = process_tree(stack.process("worker").pid)
-        submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
-        before = servers_cpu(stack)
-        times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-        rows["worker running"] = (times, *cpu_spent(before, servers_cpu(stack)))
+        rows["worker running"] = measured(stack, warm_up=True)
         for pid in worker_pids:
             os.kill(pid, signal.SIGSTOP)
         try:
-            before = servers_cpu(stack)
-            paused = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-            rows["worker paused"] = (paused, *cpu_spent(before, servers_cpu(stack)))
+            rows["worker paused"] = measured(stack, warm_up=False)
         finally:
             for pid in worker_pids:
                 os.kill(pid, signal.SIGCONT)
@@ -191,17 +197,8 @@ def main() -> int:
             redis.Redis.from_url(args.redis_url).delete(queue, f"{queue}.follow")
             Job.objects.filter(status__in=ACTIVE).update(status=Stage.CANCELLED)
             # The engine served by the studio's own web server (OPENJOURNEY_API_URL at it).
-            stack = start_stack(
-                dict(connection.settings_dict),
-                args.redis_url,
-                workdir,
-                queue=queue,
-                extra_env=no_limit,
-            )
-            submit_times(stack.url, args.model, args.warmup, args.count, args.pause)
-            before = servers_cpu(stack)
-            times = submit_times(stack.url, args.model, args.submissions, args.count, args.pause)
-            rows["baseline: engine in web"] = (times, *cpu_spent(before, servers_cpu(stack)))
+            stack = start(engine_apart=False)
+            rows["baseline: engine in web"] = measured(stack, warm_up=True)
     finally:
         stack.stop()
         # What the worker had no time for before it stopped stays in Redis otherwise.
