@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DIFFUSERS_STAMP := $(VENV)/.diffusers-stamp
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint format superuser bench clean-venv lock diffusers
+.PHONY: run test test-fast lint format superuser bench clean-venv lock diffusers
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Openjourney Studio needs Python 3.10 or newer; this is " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -26,10 +26,16 @@ diffusers: $(DIFFUSERS_STAMP)
 run: $(STAMP)
 	$(BIN)/python -m studio.launcher
 
+# Everything: lint, the fast tier on SQLite and PostgreSQL, the process tier (worker, live
+# server, browser, chaos, launcher) once, the runs side by side (scripts/run_tests.py).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/run_tests.py
+
+# The fast tier on SQLite: no worker, live server, browser or subprocess (tests/tiers.py).
+test-fast: $(STAMP)
+	DATABASE_URL= $(BIN)/python -m pytest -m "not process" -q --durations=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -41,6 +41,7 @@ def test_reachable_configured_url_is_used(redis_url, tmp_path):
     assert not service.started_here
 
 
+@pytest.mark.process
 def test_absent_redis_is_started_under_the_data_folder(tmp_path):
     binary = shutil.which("redis-server")
     if binary is None:
@@ -73,6 +74,7 @@ def test_unreachable_configured_url_is_an_error_not_a_fallback(tmp_path):
         launcher.ensure_redis(url, tmp_path, redis_server=shutil.which("redis-server") or "")
 
 
+@pytest.mark.process
 def test_broken_redis_server_binary_is_reported(tmp_path):
     fake = tmp_path / "redis-server"
     fake.write_text("#!/bin/sh\necho 'cannot start' >&2\nexit 3\n")
@@ -206,6 +208,7 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
     assert launcher.apply_dotenv(tmp_path / "absent", environ) == []
 
 
+@pytest.mark.process
 def test_honcho_does_not_read_dotenv_over_the_plan(tmp_path):
     # honcho reads .env by default and its values win over the environment it is given:
     # there, an address of the API would undo the engine's that the plan gave every process.
@@ -291,6 +294,7 @@ def process_info(pid: int) -> tuple[list[str], dict[str, str]]:
     return [a.decode(errors="replace") for a in argv if a], {k: v for k, _, v in pairs}
 
 
+@pytest.mark.process
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads Linux's /proc")
 def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url, tmp_path):
     port, engine_port = free_port(), free_port()

@@ -37,6 +37,7 @@ def run_python(code: str, extra_env: dict[str, str], tmp_path: Path) -> subproce
     )
 
 
+@pytest.mark.process
 def test_missing_secret_key_outside_debug_is_a_clear_startup_error(tmp_path):
     result = run_python("import django; django.setup()", {"DEBUG": "0"}, tmp_path)
     assert result.returncode != 0
@@ -44,6 +45,7 @@ def test_missing_secret_key_outside_debug_is_a_clear_startup_error(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.process
 def test_debug_runs_without_a_secret_key(tmp_path):
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     result = run_python(code, {"DEBUG": "1"}, tmp_path)
@@ -51,6 +53,7 @@ def test_debug_runs_without_a_secret_key(tmp_path):
     assert result.stdout.strip() == "True"
 
 
+@pytest.mark.process
 def test_check_deploy_passes_with_production_settings(tmp_path):
     code = (
         "import sys; from django.core.management import execute_from_command_line; "
@@ -61,6 +64,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.process
 def test_production_settings_are_hardened(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -72,6 +76,7 @@ def test_production_settings_are_hardened(tmp_path):
     assert result.stdout.split() == ["True"] * 5
 
 
+@pytest.mark.process
 def test_database_url_selects_postgresql(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -87,6 +92,7 @@ def test_database_url_selects_postgresql(tmp_path):
     ]
 
 
+@pytest.mark.process
 def test_a_pool_keeps_postgresql_connections_between_requests(tmp_path):
     # As the web servers run (DATABASE_POOL=1): five "requests" in a row, each closing its
     # connection as Django does at a request's end, reuse the pool's few connections (its
@@ -112,6 +118,7 @@ def test_a_pool_keeps_postgresql_connections_between_requests(tmp_path):
     assert int(backends) <= 2 and int(opened) <= 2
 
 
+@pytest.mark.process
 def test_without_the_pool_each_request_connects_anew(tmp_path):
     from scripts.run_tests import POSTGRES_URL, reachable
 
@@ -129,6 +136,7 @@ def test_without_the_pool_each_request_connects_anew(tmp_path):
     assert result.stdout.split() == ["5", "None"]
 
 
+@pytest.mark.process
 def test_default_database_is_sqlite_under_the_data_folder(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -178,6 +186,7 @@ def test_every_variable_read_is_listed_in_env_example():
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
 
 
+@pytest.mark.process
 def test_api_token_can_come_from_a_file(tmp_path):
     token_file = tmp_path / "engine-token"
     token_file.write_text("oje_from-a-file\n")
