@@ -21,6 +21,43 @@ from tests.tiers import (  # noqa: F401 (pytest finds hooks by their names here)
 STRICT_SERVICES = os.environ.get("STRICT_SERVICES") == "1"
 
 
+def require_service(name: str, reachable: bool) -> None:
+    """Skip when a service is missing, except in CI where that is a failure."""
+    if reachable:
+        return
+    message = f"{name} is not reachable"
+    if STRICT_SERVICES:
+        pytest.fail(f"{message} (STRICT_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of a running Redis server (the one the machine provides)."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        ok = bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        ok = False
+    require_service(f"Redis at {url}", ok)
+    return url
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of the module's own, for tests that stop or restart Redis (never the
+    machine's shared one)."""
+    import shutil
+
+    from tests.chaos.scenarios import RedisServer
+
+    require_service("redis-server (the binary)", shutil.which("redis-server") is not None)
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
     """A test database of its own for each of scripts/run_tests.py's runs on one PostgreSQL
