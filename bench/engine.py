@@ -506,7 +506,7 @@ def machine() -> str:
     load = " / ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return "\n".join(
         [
-            f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+            f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
             f"- machine: {platform.platform()}, {platform.machine()}, "
             f"{os.cpu_count()} CPUs (os.cpu_count()), load average {load} at start",
             f"- Python {platform.python_version()}, numpy {numpy.__version__}, "

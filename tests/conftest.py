@@ -74,6 +74,36 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
             test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{suffix}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_listed_once():
+    """WhiteNoise lists and stats every static file when its middleware is built, and each
+    test client builds the middleware afresh: a quarter of a view test's time. The list is
+    made once per configuration (the files do not change while the tests run)."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listed: dict[tuple, dict] = {}
+    list_files = WhiteNoiseMiddleware.add_files_from_finders
+
+    def add_files_from_finders(self) -> None:
+        if self.files:  # STATIC_ROOT's files came first: list as WhiteNoise does
+            return list_files(self)
+        key = (
+            type(self), self.static_prefix, self.max_age, self.allow_all_origins,
+            self.charset, self.index_file, self.add_headers_function,
+            repr(getattr(settings, "WHITENOISE_MIMETYPES", None)), repr(settings.STATICFILES_DIRS),
+            tuple(settings.STATICFILES_FINDERS), tuple(settings.INSTALLED_APPS),
+        )  # fmt: skip
+        if key not in listed:
+            list_files(self)
+            listed[key] = dict(self.files)
+        self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = list_files
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path) -> None:
     """Files written by a test never land in the real data folder."""
