@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from studio.pk_urls import pk_url
+from studio.lib.pk_urls import pk_url
 
 
 class ImageQuerySet(models.QuerySet):
@@ -126,7 +126,7 @@ class Image(models.Model):
         return pk_url("gallery:detail", self.pk)
 
     # The links every tile shows: properties rather than {% url %} tags, because a page of
-    # tiles would reverse them 150 times (studio/pk_urls.py).
+    # tiles would reverse them 150 times (studio/lib/pk_urls.py).
     @property
     def thumbnail_url(self) -> str:
         return pk_url("gallery:thumbnail", self.pk)

@@ -19,7 +19,7 @@ from jobs.events import channel_for
 from jobs.models import Job, Stage
 from jobs.services import NotRetriable, cancel_job, retry_job
 from openjourney.catalog import ENDPOINTS
-from studio.ratelimit import RateLimited, limit_submits, too_many
+from studio.lib.ratelimit import RateLimited, limit_submits, too_many
 
 ENDPOINT_SLUGS = frozenset(endpoint.slug for endpoint in ENDPOINTS)
 SSE_HEARTBEAT_SECONDS = 15

@@ -18,7 +18,7 @@ from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoi
 from openjourney.client import ApiError
 from studio import remake
 from studio.forms import EndpointForm, form_field_names
-from studio.ratelimit import RateLimited, limit_submits, too_many
+from studio.lib.ratelimit import RateLimited, limit_submits, too_many
 from studio.remake_forms import RecallForm, RemakeForm, VariationsForm
 from studio.services import submit_form
 
