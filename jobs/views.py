@@ -90,7 +90,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
             response = render(request, "jobs/job_card.html", {"job": job, "notice": str(refusal)})
             response = reswap(response, "outerHTML")
         else:
-            response = render(request, "studio/rate_limited.html", {"message": str(refusal)})
+            response = render(request, "rate_limited.html", {"message": str(refusal)})
         return too_many(response, refusal)
     try:
         new = retry_job(job)

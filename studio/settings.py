@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "jobs",
     "gallery",
     "teams",
+    "create",
     "engine",
 ]
 

@@ -35,12 +35,12 @@ def test_tokens_appear_in_no_page_log_or_row(
     caplog.set_level(logging.DEBUG)
     _, team_token = ApiToken.issue(engine_user, "the team's own")
     set_team_token(team, owner, team_token)
-    create = reverse("studio:create-endpoint", args=["flux/dev"])
+    create = reverse("create:create-endpoint", args=["flux/dev"])
     owner_client.post(create, {"prompt": "a fox", "canvas": "Square", "count": 2})
     owner_client.post(create, {"prompt": "a team fox", "canvas": "Square", "save_to": team.pk})
     # One that fails upstream, so error paths are logged and stored too.
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "link", "image_url": "https://studio.invalid/none.png"},
     )
     wait_for(
@@ -56,7 +56,7 @@ def test_tokens_appear_in_no_page_log_or_row(
     image = Image.objects.first()
     pages = [
         reverse("studio:home"),
-        reverse("studio:create"),
+        reverse("create:index"),
         create,
         reverse("studio:health"),
         reverse("jobs:list"),

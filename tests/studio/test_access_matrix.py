@@ -184,16 +184,16 @@ def media_value(w: World) -> str:
 # name -> the probes that reach its view with an object that is not the outsider's
 MATRIX: dict[str, list[Probe]] = {
     # made again
-    "studio:rerun": [post(url("studio:rerun", IMG))],
-    "studio:remix": [get(url("studio:remix", IMG))],
-    "studio:variations": [post(url("studio:variations", IMG), {"count": 2})],
-    "studio:send": [get(url("studio:send", IMG, lambda w: "utils/upscale"))],
-    "studio:send-faceswap": [
-        get(url("studio:send-faceswap", IMG)),
+    "create:rerun": [post(url("create:rerun", IMG))],
+    "create:remix": [get(url("create:remix", IMG))],
+    "create:variations": [post(url("create:variations", IMG), {"count": 2})],
+    "create:send": [get(url("create:send", IMG, lambda w: "utils/upscale"))],
+    "create:send-faceswap": [
+        get(url("create:send-faceswap", IMG)),
         # their own target, the owner's image as the face
         get(
             lambda w: (
-                reverse("studio:send-faceswap", args=[w.their_image.pk]) + f"?face={w.image.pk}"
+                reverse("create:send-faceswap", args=[w.their_image.pk]) + f"?face={w.image.pk}"
             )
         ),
     ],
@@ -273,14 +273,14 @@ MATRIX: dict[str, list[Probe]] = {
         ),
     ],
     # create: the owner's image as a utility's input is a form error, no job
-    "studio:create-endpoint": [
+    "create:create-endpoint": [
         post(
-            url("studio:create-endpoint", lambda w: "utils/upscale"),
+            url("create:create-endpoint", lambda w: "utils/upscale"),
             lambda w: {"image_source": "gallery", "image_image": w.image.pk},
             outsider=422,
         ),
         post(
-            url("studio:create-endpoint", lambda w: "flux/dev"),
+            url("create:create-endpoint", lambda w: "flux/dev"),
             lambda w: {"prompt": "a fox", "canvas": "Square", "save_to": w.team.pk},
             outsider=422,
         ),
@@ -367,9 +367,9 @@ MATRIX: dict[str, list[Probe]] = {
 # URLs that name no object of a user's, and why they need no access check of their own.
 NO_OBJECT = {
     "studio:home": "the signed-in user's start page",
-    "studio:create": "the catalog's picker",
-    "studio:recall": "reads the uploaded file only",
-    "studio:validate": "validates a form; nothing saved (create-endpoint's rules)",
+    "create:index": "the catalog's picker",
+    "create:recall": "reads the uploaded file only",
+    "create:validate": "validates a form; nothing saved (create-endpoint's rules)",
     "studio:health": "the API's ping",
     "accounts:signup": "public",
     "accounts:login": "public",
@@ -422,7 +422,7 @@ def test_every_url_with_an_object_in_its_path_is_probed():
         for name, route in all_urls().items()
         if ("<" in route or "(?P" in route) and not name.startswith("admin:")
     }
-    exempt = {"studio:validate", "engine:file", "engine:submit", "engine:<unknown>"}
+    exempt = {"create:validate", "engine:file", "engine:submit", "engine:<unknown>"}
     assert with_object - exempt <= set(MATRIX)
 
 

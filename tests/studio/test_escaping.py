@@ -69,7 +69,7 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
         assert response.status_code in (200, 286), where  # 286: htmx, stop polling
         assert_escaped(response.content.decode(), where)
     # A prompt typed into the create form comes back escaped with its errors.
-    form = me.post(reverse("studio:create-endpoint", args=["flux/dev"]), {"prompt": ATTACK})
+    form = me.post(reverse("create:create-endpoint", args=["flux/dev"]), {"prompt": ATTACK})
     assert form.status_code == 422
     assert_escaped(form.content.decode(), "create form")
 

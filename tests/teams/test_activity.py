@@ -31,7 +31,7 @@ def entries(team) -> list[tuple[str | None, str, str]]:
 
 def test_generating_into_the_team_is_logged(member_client, member, team, no_submit):
     member_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a red fox in the snow", "canvas": "Square", "count": 2, "save_to": team.pk},
     )
     assert entries(team) == [
@@ -41,7 +41,7 @@ def test_generating_into_the_team_is_logged(member_client, member, team, no_subm
 
 def test_private_jobs_are_not_logged(member_client, team, no_submit):
     member_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a fox", "canvas": "Square", "save_to": ""},
     )
     assert entries(team) == []

@@ -75,7 +75,7 @@ ACTIONS = {
     ),
     "generate into team": (
         lambda client, w: client.post(
-            reverse("studio:create-endpoint", args=["flux/dev"]),
+            reverse("create:create-endpoint", args=["flux/dev"]),
             {"prompt": "a fox", "canvas": "Square", "save_to": w.team.pk},
         ),
         (302, 302, 422, 422),

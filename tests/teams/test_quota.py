@@ -23,7 +23,7 @@ BODY = {"prompt": "a lighthouse", "canvas": "Square"}
 
 def submit(client, team, count: int = 1):
     return client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {**BODY, "count": count, "save_to": team.pk},
     )
 
@@ -108,8 +108,8 @@ def test_day_starts_at_midnight_in_the_site_time_zone(settings):
 @pytest.mark.django_db
 def test_create_jobs_refuses_past_the_quota_even_after_the_form(member, owner, team, no_submit):
     """The form's check is only a first look: the locked check in create_jobs decides."""
-    from studio.forms import EndpointForm
-    from studio.services import submit_form
+    from create.forms import EndpointForm
+    from create.services import submit_form
 
     set_quota(team, owner, 1)
     form = EndpointForm(FLUX, member, {**BODY, "save_to": team.pk})

@@ -52,7 +52,7 @@ def test_token_never_appears_in_any_team_page(owner_client, owner, team, member,
     make_job(owner, team=team)
     create_invite(team, owner, "viewer")
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a fox", "canvas": "Square", "save_to": team.pk},
     )
     urls = [
@@ -159,7 +159,7 @@ def test_team_jobs_run_on_the_team_token(
     set_team_token(team, owner, team_raw)
 
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a lighthouse", "canvas": "Square", "save_to": team.pk},
     )
     assert response.status_code == 302
@@ -175,7 +175,7 @@ def test_team_jobs_run_on_the_team_token(
 
     # A private job still runs on the site's token.
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a lighthouse", "canvas": "Square", "save_to": ""},
     )
     private = Job.objects.exclude(pk=job.pk).get()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from create.remake import DEFAULT_VARIATIONS, MAX_VARIATIONS
 from gallery.metadata import Recipe, read_recipe
 from gallery.services import InvalidResult, decode_raster
-from studio.remake import DEFAULT_VARIATIONS, MAX_VARIATIONS
 from teams.models import Team
 
 NO_RECIPE = (

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from create.remake import SEND_UTILITIES
 from gallery.services import create_image
 from jobs.models import Job
-from studio.remake import SEND_UTILITIES
 from tests.studio.remake_helpers import made_image, uploaded_image
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def _quiet(monkeypatch, settings):
 
 
 def send(client, image, slug):
-    return client.get(reverse("studio:send", args=[image.pk, slug]))
+    return client.get(reverse("create:send", args=[image.pk, slug]))
 
 
 def selected_gallery_option(html: str, name: str) -> str | None:
@@ -44,7 +44,7 @@ def test_each_utility_opens_prefilled_with_the_image(owner_client, owner, slug):
     response = send(owner_client, image, slug)
     assert response.status_code == 302
     location = urlsplit(response["Location"])
-    assert location.path == reverse("studio:create-endpoint", args=[slug])
+    assert location.path == reverse("create:create-endpoint", args=[slug])
     assert parse_qs(location.query) == {"image_source": ["gallery"], "image_image": [str(image.pk)]}
     page = owner_client.get(response["Location"])
     assert selected_gallery_option(page.content.decode(), "image_image") == str(image.pk)
@@ -53,7 +53,7 @@ def test_each_utility_opens_prefilled_with_the_image(owner_client, owner, slug):
 def test_the_result_is_a_child_of_the_image(owner_client, owner):
     image = made_image(owner)
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "gallery", "image_image": image.pk, "model": "Real-ESRGAN"},
     )
     job = Job.objects.get(endpoint="utils/upscale")
@@ -84,7 +84,7 @@ def test_team_image_sent_by_a_member_becomes_the_parent(client, owner, team, mem
         shared.pk
     )
     response = client.post(
-        reverse("studio:create-endpoint", args=["utils/facerestore"]),
+        reverse("create:create-endpoint", args=["utils/facerestore"]),
         {"image_source": "gallery", "image_image": shared.pk},
     )
     assert response.status_code == 302
@@ -96,7 +96,7 @@ def test_team_image_sent_by_a_member_becomes_the_parent(client, owner, team, mem
 
 
 def faceswap(client, image, face=None):
-    url = reverse("studio:send-faceswap", args=[image.pk])
+    url = reverse("create:send-faceswap", args=[image.pk])
     return client.get(url, {"face": face} if face is not None else {})
 
 
@@ -130,7 +130,7 @@ def test_faceswap_opens_with_the_face_as_source_and_this_image_as_target(owner_c
 def test_faceswap_result_parent_is_the_target(owner_client, owner):
     target, face = made_image(owner), uploaded_image(owner, colour=(9, 9, 9))
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/faceswap"]),
+        reverse("create:create-endpoint", args=["utils/faceswap"]),
         {
             "source_source": "gallery",
             "source_image": face.pk,

@@ -20,7 +20,7 @@ def _no_submit(monkeypatch):
 
 
 def url(image) -> str:
-    return reverse("studio:variations", args=[image.pk])
+    return reverse("create:variations", args=[image.pk])
 
 
 def new_jobs(image):

@@ -35,17 +35,17 @@ def png_bytes(size=(64, 48), colour=(200, 30, 30)) -> bytes:
 
 
 def test_picker_lists_every_endpoint_by_family(owner_client):
-    html = owner_client.get(reverse("studio:create")).content.decode()
+    html = owner_client.get(reverse("create:index")).content.decode()
     for family in ("FLUX", "Re-Craft", "SDXL", "SD", "Utilities"):
         assert f"<h2>{family}</h2>" in html
     for endpoint in CREATABLE:
-        assert f'href="{reverse("studio:create-endpoint", args=[endpoint.slug])}"' in html
+        assert f'href="{reverse("create:create-endpoint", args=[endpoint.slug])}"' in html
     assert len(CREATABLE) == 36
 
 
 @pytest.mark.parametrize("endpoint", CREATABLE, ids=lambda e: e.slug)
 def test_every_endpoint_has_its_form(owner_client, endpoint):
-    url = reverse("studio:create-endpoint", args=[endpoint.slug])
+    url = reverse("create:create-endpoint", args=[endpoint.slug])
     assert url == f"/create/{endpoint.slug}"
     response = owner_client.get(url)
     assert response.status_code == 200
@@ -74,7 +74,7 @@ def test_every_endpoint_has_its_form(owner_client, endpoint):
 
 @pytest.mark.parametrize("endpoint", CREATABLE, ids=lambda e: e.slug)
 def test_every_endpoint_validates_with_the_catalog(owner_client, endpoint):
-    response = owner_client.post(reverse("studio:create-endpoint", args=[endpoint.slug]), {})
+    response = owner_client.post(reverse("create:create-endpoint", args=[endpoint.slug]), {})
     assert response.status_code == 422
     form = response.context["form"]
     for spec in endpoint.fields:
@@ -85,7 +85,7 @@ def test_every_endpoint_validates_with_the_catalog(owner_client, endpoint):
 
 def test_htmx_picker_swaps_only_the_form(owner_client):
     response = owner_client.get(
-        reverse("studio:create-endpoint", args=["utils/upscale"]), headers={"HX-Request": "true"}
+        reverse("create:create-endpoint", args=["utils/upscale"]), headers={"HX-Request": "true"}
     )
     html = response.content.decode()
     assert 'id="endpoint-form"' in html
@@ -95,7 +95,7 @@ def test_htmx_picker_swaps_only_the_form(owner_client):
 
 def test_out_of_bounds_and_bad_choice_errors_show_inline(owner_client):
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["sd/1/generative"]),
+        reverse("create:create-endpoint", args=["sd/1/generative"]),
         {"prompt": "a", "canvas": "Huge", "guidance": "99", "seed": "-4"},
     )
     errors = response.context["form"].errors
@@ -105,7 +105,7 @@ def test_out_of_bounds_and_bad_choice_errors_show_inline(owner_client):
 
 def test_htmx_invalid_submit_retargets_the_form(owner_client):
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "", "canvas": "Square"},
         headers={"HX-Request": "true"},
     )
@@ -116,7 +116,7 @@ def test_htmx_invalid_submit_retargets_the_form(owner_client):
 
 def test_validate_endpoint_saves_nothing(owner_client):
     response = owner_client.post(
-        reverse("studio:validate", args=["flux/dev"]), {"prompt": "a", "canvas": "Square"}
+        reverse("create:validate", args=["flux/dev"]), {"prompt": "a", "canvas": "Square"}
     )
     assert response.status_code == 200
     assert not Job.objects.exists()
@@ -124,7 +124,7 @@ def test_validate_endpoint_saves_nothing(owner_client):
 
 def test_query_parameters_prefill_the_form(owner_client):
     response = owner_client.get(
-        reverse("studio:create-endpoint", args=["flux/dev"]) + "?prompt=a+blue+whale&evil=1"
+        reverse("create:create-endpoint", args=["flux/dev"]) + "?prompt=a+blue+whale&evil=1"
     )
     form = response.context["form"]
     assert form.initial == {"prompt": "a blue whale"}
@@ -136,7 +136,7 @@ def test_unknown_or_non_creatable_endpoint_is_404(owner_client):
 
 
 def test_upstream_down_is_said_before_the_user_waits(owner_client):
-    html = owner_client.get(reverse("studio:create-endpoint", args=["flux/dev"])).content.decode()
+    html = owner_client.get(reverse("create:create-endpoint", args=["flux/dev"])).content.decode()
     assert "The Openjourney API is not answering" in html
     badge = owner_client.get(reverse("studio:health")).content.decode()
     assert "API down" in badge
@@ -148,7 +148,7 @@ def test_upstream_down_is_said_before_the_user_waits(owner_client):
 def test_utility_from_an_upload(owner_client, owner):
     upload = SimpleUploadedFile("cat.png", png_bytes(), content_type="image/png")
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "upload", "image_upload": upload, "model": "Real-ESRGAN"},
     )
     assert response.status_code == 302
@@ -162,7 +162,7 @@ def test_utility_from_an_upload(owner_client, owner):
 def test_utility_from_the_gallery(owner_client, owner):
     image = create_image(owner, png_bytes())
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/facerestore"]),
+        reverse("create:create-endpoint", args=["utils/facerestore"]),
         {"image_source": "gallery", "image_image": image.pk},
     )
     job = Job.objects.get()
@@ -175,7 +175,7 @@ def test_utility_from_the_gallery(owner_client, owner):
 def test_another_users_gallery_image_is_refused(owner_client, outsider):
     theirs = create_image(outsider, png_bytes())
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "gallery", "image_image": theirs.pk},
     )
     assert response.status_code == 422
@@ -186,7 +186,7 @@ def test_another_users_gallery_image_is_refused(owner_client, outsider):
 def test_face_swap_takes_two_images(owner_client, owner):
     source, target = create_image(owner, png_bytes()), create_image(owner, png_bytes())
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/faceswap"]),
+        reverse("create:create-endpoint", args=["utils/faceswap"]),
         {
             "source_source": "gallery",
             "source_image": source.pk,
@@ -209,7 +209,7 @@ def test_utility_from_a_public_link(owner_client, monkeypatch):
         ],
     )
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/remove-background"]),
+        reverse("create:create-endpoint", args=["utils/remove-background"]),
         {"image_source": "link", "image_url": "https://photos.example/cat.png"},
     )
     assert Job.objects.get().input["image"] == "https://photos.example/cat.png"
@@ -231,7 +231,7 @@ def test_utility_from_a_public_link(owner_client, monkeypatch):
 )
 def test_unsafe_links_are_refused(owner_client, url, message):
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "link", "image_url": url},
     )
     assert response.status_code == 422
@@ -242,7 +242,7 @@ def test_unsafe_links_are_refused(owner_client, url, message):
 def test_upload_that_is_not_an_image_is_refused(owner_client):
     upload = SimpleUploadedFile("cat.png", b"<html>not an image</html>", content_type="image/png")
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "upload", "image_upload": upload},
     )
     assert response.status_code == 422
@@ -254,7 +254,7 @@ def test_oversized_upload_is_refused(owner_client, settings):
     settings.STUDIO_MAX_UPLOAD_BYTES = 100
     upload = SimpleUploadedFile("cat.png", png_bytes(), content_type="image/png")
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "upload", "image_upload": upload},
     )
     assert "larger than" in response.context["form"].errors["image_upload"][0]
@@ -264,7 +264,7 @@ def test_decompression_bomb_upload_is_refused(owner_client, settings):
     settings.STUDIO_MAX_UPLOAD_PIXELS = 1_000_000
     upload = SimpleUploadedFile("bomb.png", png_bytes((3000, 3000), (0, 0, 0)), "image/png")
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "upload", "image_upload": upload},
     )
     assert "too large" in response.context["form"].errors["image_upload"][0]

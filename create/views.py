@@ -10,17 +10,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from create import remake
+from create.forms import EndpointForm, form_field_names
+from create.remake_forms import RecallForm, RemakeForm, VariationsForm
+from create.services import submit_form
 from gallery.links import public_base_warning
 from gallery.models import Image
 from gallery.views import get_image_for
 from jobs.api import get_client
 from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoint
 from openjourney.client import ApiError
-from studio import remake
-from studio.forms import EndpointForm, form_field_names
 from studio.lib.ratelimit import RateLimited, limit_submits, too_many
-from studio.remake_forms import RecallForm, RemakeForm, VariationsForm
-from studio.services import submit_form
 
 HEALTH_CACHE_SECONDS = 10
 
@@ -65,7 +65,7 @@ def _families() -> list[tuple[str, list[Endpoint]]]:
 @require_GET
 def create(request: HttpRequest) -> HttpResponse:
     """The picker of every model and utility, grouped by family."""
-    return render(request, "studio/create.html", {"families": _families(), "endpoint": None})
+    return render(request, "create/create.html", {"families": _families(), "endpoint": None})
 
 
 def _form_context(request: HttpRequest, endpoint: Endpoint, form: EndpointForm) -> dict:
@@ -87,7 +87,7 @@ def create_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
         # Query parameters prefill the form (remix, "use as prompt", send to a utility).
         initial = {k: v for k, v in request.GET.items() if k in form_field_names(endpoint)}
         form = EndpointForm(endpoint, request.user, initial=initial)
-        template = "studio/create.html#endpoint-form" if request.htmx else "studio/create.html"
+        template = "create/create.html#endpoint-form" if request.htmx else "create/create.html"
         return render(request, template, _form_context(request, endpoint, form))
 
     form = EndpointForm(endpoint, request.user, request.POST, request.FILES)
@@ -103,13 +103,13 @@ def create_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
         context = _form_context(request, endpoint, form)
         if request.htmx:
             # The form comes back with its errors in place of the results it would add.
-            response = render(request, "studio/create.html#endpoint-form", context)
+            response = render(request, "create/create.html#endpoint-form", context)
             response = reswap(retarget(response, "#endpoint-form"), "outerHTML")
         else:
-            response = render(request, "studio/create.html", context, status=422)
+            response = render(request, "create/create.html", context, status=422)
         return too_many(response, refusal) if refusal else response
     if request.htmx:
-        response = render(request, "studio/create.html#submitted", {"jobs": jobs})
+        response = render(request, "create/create.html#submitted", {"jobs": jobs})
         return response
     if len(jobs) == 1:
         return redirect(jobs[0])
@@ -123,7 +123,7 @@ def validate_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
     form = EndpointForm(endpoint, request.user, request.POST, request.FILES)
     form.is_valid()
     return render(
-        request, "studio/create.html#endpoint-form", _form_context(request, endpoint, form)
+        request, "create/create.html#endpoint-form", _form_context(request, endpoint, form)
     )
 
 
@@ -136,13 +136,13 @@ def health(request: HttpRequest) -> HttpResponse:
 # --- Made again: re-run, remix, variations, send to a utility, recall from a file ----------
 # Each view finds the image through gallery.views.get_image_for: an image the user may not
 # see answers 404. The rules (and the reasons something cannot be made again) are in
-# studio/remake.py.
+# create/remake.py.
 
 
 def _remade(request: HttpRequest, jobs: list) -> HttpResponse:
     """The new jobs: their cards (HTMX), else the job (one) or the jobs list (several)."""
     if request.htmx:
-        return render(request, "studio/image_actions.html#remade", {"jobs": jobs})
+        return render(request, "create/image_actions.html#remade", {"jobs": jobs})
     if len(jobs) == 1:
         return redirect(jobs[0])
     return redirect(reverse("jobs:list"))
@@ -151,7 +151,7 @@ def _remade(request: HttpRequest, jobs: list) -> HttpResponse:
 def _not_remade(request: HttpRequest, image: Image, message: str) -> HttpResponse:
     """A refusal, said where the user acted: in the actions (HTMX) or on the image's page."""
     if request.htmx:
-        return render(request, "studio/image_actions.html#remade", {"error": message})
+        return render(request, "create/image_actions.html#remade", {"error": message})
     messages.error(request, message)
     return redirect(image)
 
@@ -159,9 +159,9 @@ def _not_remade(request: HttpRequest, image: Image, message: str) -> HttpRespons
 def _too_fast(request: HttpRequest, image: Image, refusal: RateLimited) -> HttpResponse:
     """A submit over the user's rate limit: 429, said where the user acted."""
     if request.htmx:
-        response = render(request, "studio/image_actions.html#remade", {"error": str(refusal)})
+        response = render(request, "create/image_actions.html#remade", {"error": str(refusal)})
     else:
-        response = render(request, "studio/rate_limited.html", {"message": str(refusal)})
+        response = render(request, "rate_limited.html", {"message": str(refusal)})
     return too_many(response, refusal)
 
 
@@ -248,17 +248,17 @@ def send_to_faceswap(request: HttpRequest, pk: int) -> HttpResponse:
         "faces": remake.face_choices(request.user, target),
         "error": error,
     }
-    return render(request, "studio/faceswap_choose.html", context, status=422 if error else 200)
+    return render(request, "create/faceswap_choose.html", context, status=422 if error else 200)
 
 
 @require_http_methods(["GET", "POST"])
 def recall(request: HttpRequest) -> HttpResponse:
     """A PNG with a recipe (ours, A1111's or InvokeAI's) opens the matching form, filled in."""
     if request.method == "GET":
-        return render(request, "studio/recall.html", {"form": RecallForm()})
+        return render(request, "create/recall.html", {"form": RecallForm()})
     form = RecallForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "studio/recall.html", {"form": form}, status=422)
+        return render(request, "create/recall.html", {"form": form}, status=422)
     filled, note = remake.recall(form.recipe)
     messages.info(request, note)
     return redirect(filled.url)

@@ -23,7 +23,7 @@ def _api_down(settings):
 
 
 def remix(client, image):
-    response = client.get(reverse("studio:remix", args=[image.pk]))
+    response = client.get(reverse("create:remix", args=[image.pk]))
     assert response.status_code == 302, response.status_code
     return response["Location"]
 
@@ -43,7 +43,7 @@ def test_remix_opens_the_form_with_the_recipe_and_no_seed(owner_client, owner):
     )
     location = remix(owner_client, image)
     path, query = urlsplit(location).path, parse_qs(urlsplit(location).query)
-    assert path == reverse("studio:create-endpoint", args=["sdxl/generative"])
+    assert path == reverse("create:create-endpoint", args=["sdxl/generative"])
     assert "seed" not in query
 
     response = owner_client.get(location)
@@ -132,7 +132,7 @@ def test_team_members_may_remix_a_team_image(client, owner, team, member, viewer
 
 def test_an_upload_has_nothing_to_remix(owner_client, owner):
     upload = uploaded_image(owner)
-    response = owner_client.get(reverse("studio:remix", args=[upload.pk]))
+    response = owner_client.get(reverse("create:remix", args=[upload.pk]))
     assert response["Location"] == upload.get_absolute_url()
     [message] = list(get_messages(response.wsgi_request))
     assert "no recipe" in str(message)
@@ -142,4 +142,4 @@ def test_another_users_image_is_404(client, owner, outsider, team):
     private, shared = made_image(owner), made_image(owner, team=team)
     client.force_login(outsider)
     for image in (private, shared):
-        assert client.get(reverse("studio:remix", args=[image.pk])).status_code == 404
+        assert client.get(reverse("create:remix", args=[image.pk])).status_code == 404

@@ -30,7 +30,7 @@ def _no_submit(monkeypatch):
 
 
 def rerun_url(image: Image) -> str:
-    return reverse("studio:rerun", args=[image.pk])
+    return reverse("create:rerun", args=[image.pk])
 
 
 # --- end to end: real engine over HTTP, real worker --------------------------------------
@@ -39,7 +39,7 @@ def rerun_url(image: Image) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_rerun_gives_the_identical_image(owner_client, owner, studio_on_engine):
     owner_client.post(
-        reverse("studio:create-endpoint", args=["sdxl/generative"]),
+        reverse("create:create-endpoint", args=["sdxl/generative"]),
         {
             "prompt": "a lighthouse at dusk",
             "negative_prompt": "fog",
@@ -89,7 +89,7 @@ def test_rerun_gives_the_identical_image(owner_client, owner, studio_on_engine):
 def test_rerun_of_a_utility_result_signs_its_input_again(owner_client, owner, studio_on_engine):
     source = made_image(owner, "flux/dev", {"prompt": "a portrait", "canvas": "Square"})
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/clarify"]),
+        reverse("create:create-endpoint", args=["utils/clarify"]),
         {"image_source": "gallery", "image_image": source.pk, "type": "Image Denoising"},
     )
     first = finished(Job.objects.get(endpoint="utils/clarify"))
@@ -239,7 +239,7 @@ def test_another_users_image_is_404_and_get_is_refused(client, owner, outsider, 
     client.force_login(outsider)
     for image in (private, shared):
         assert client.post(rerun_url(image)).status_code == 404
-    assert client.post(reverse("studio:rerun", args=[999999])).status_code == 404
+    assert client.post(reverse("create:rerun", args=[999999])).status_code == 404
     client.force_login(owner)
     assert client.get(rerun_url(private)).status_code == 405
     assert Job.objects.count() == 2  # the two made by the helper
@@ -263,18 +263,18 @@ def test_the_image_page_offers_every_way_to_make_it_again(client, owner, team, s
     client.force_login(owner)
     html = client.get(reverse("gallery:detail", args=[image.pk])).content.decode()
     assert f'action="{rerun_url(image)}"' in html
-    assert f'href="{reverse("studio:remix", args=[image.pk])}"' in html
-    assert f'action="{reverse("studio:variations", args=[image.pk])}"' in html
+    assert f'href="{reverse("create:remix", args=[image.pk])}"' in html
+    assert f'action="{reverse("create:variations", args=[image.pk])}"' in html
     for slug in ("utils/upscale", "utils/facerestore", "utils/clarify"):
-        assert f'href="{reverse("studio:send", args=[image.pk, slug])}"' in html
-    assert f'action="{reverse("studio:send-faceswap", args=[image.pk])}"' in html
+        assert f'href="{reverse("create:send", args=[image.pk, slug])}"' in html
+    assert f'action="{reverse("create:send-faceswap", args=[image.pk])}"' in html
     assert f'<option value="{other.pk}">' in html
     assert f'<option value="{team.pk}">Studio team</option>' in html  # save to
     assert 'id="remade"' in html
 
     upload_page = client.get(reverse("gallery:detail", args=[other.pk])).content.decode()
-    assert "studio:rerun" not in upload_page and rerun_url(other) not in upload_page
-    assert reverse("studio:send", args=[other.pk, "utils/upscale"]) in upload_page
+    assert "create:rerun" not in upload_page and rerun_url(other) not in upload_page
+    assert reverse("create:send", args=[other.pk, "utils/upscale"]) in upload_page
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from tests.teams.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-CREATE = reverse("studio:create-endpoint", args=["flux/dev"])
+CREATE = reverse("create:create-endpoint", args=["flux/dev"])
 FORM = {"prompt": "a fox", "canvas": "Square"}
 TOO_FAST = "You are submitting too fast"
 
@@ -67,16 +67,16 @@ def test_remakes_and_retries_share_the_count(owner):
     failed = Job.objects.create(
         owner=owner, endpoint="flux/dev", input=FORM | {"seed": 1}, seed=1, status=Stage.FAILED
     )
-    assert client.post(reverse("studio:rerun", args=[image.pk])).status_code == 302
+    assert client.post(reverse("create:rerun", args=[image.pk])).status_code == 302
     assert (
-        client.post(reverse("studio:variations", args=[image.pk]), {"count": 2}).status_code == 302
+        client.post(reverse("create:variations", args=[image.pk]), {"count": 2}).status_code == 302
     )
     assert client.post(reverse("jobs:retry", args=[failed.pk])).status_code == 302
     before = Job.objects.count()
     for response in (
-        client.post(reverse("studio:rerun", args=[image.pk])),
-        client.post(reverse("studio:variations", args=[image.pk]), {"count": 2}),
-        client.post(reverse("studio:rerun", args=[image.pk]), headers={"HX-Request": "true"}),
+        client.post(reverse("create:rerun", args=[image.pk])),
+        client.post(reverse("create:variations", args=[image.pk]), {"count": 2}),
+        client.post(reverse("create:rerun", args=[image.pk]), headers={"HX-Request": "true"}),
         client.post(reverse("jobs:retry", args=[failed.pk])),
         client.post(reverse("jobs:retry", args=[failed.pk]), headers={"HX-Request": "true"}),
         client.post(CREATE, FORM),

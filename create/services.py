@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from create.forms import EndpointForm
 from gallery.links import signed_media_url
 from gallery.models import Image
 from gallery.services import create_image, delete_image_files
 from jobs.models import Job
 from jobs.services import create_jobs
 from openjourney.catalog import Endpoint
-from studio.forms import EndpointForm
 from teams.services import TeamSubmitRefused
 
 

@@ -1,7 +1,7 @@
 """``{% remake_actions image as actions %}``: what "make again" offers on an image's page.
 
 A tag rather than view context so that the gallery's detail view needs no change: the page
-includes ``studio/image_actions.html``, which asks for its own context. Every action is
+includes ``create/image_actions.html``, which asks for its own context. Every action is
 checked again by its view.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import template
 
-from studio.remake import ImageActions, actions_for
+from create.remake import ImageActions, actions_for
 
 register = template.Library()
 

@@ -34,7 +34,7 @@ def png_with(size=(64, 64), **chunks: str) -> bytes:
 
 def recall(client, content: bytes, name="image.png", content_type="image/png"):
     upload = SimpleUploadedFile(name, content, content_type=content_type)
-    return client.post(reverse("studio:recall"), {"file": upload})
+    return client.post(reverse("create:recall"), {"file": upload})
 
 
 def opened(client, response):
@@ -193,19 +193,19 @@ def test_not_an_image_too_big_or_a_bomb_is_refused_like_an_upload(owner_client, 
 
 
 def test_no_file_chosen(owner_client):
-    response = owner_client.post(reverse("studio:recall"), {})
+    response = owner_client.post(reverse("create:recall"), {})
     assert response.status_code == 422
     assert "Choose an image file." in response.content.decode()
 
 
 def test_the_page_and_the_drop_zone_work_without_javascript(owner_client):
-    page = owner_client.get(reverse("studio:recall")).content.decode()
+    page = owner_client.get(reverse("create:recall")).content.decode()
     assert 'enctype="multipart/form-data"' in page and 'type="file" name="file"' in page
     assert "FLUX ones open FLUX Dev" in page
-    create = owner_client.get(reverse("studio:create")).content.decode()
-    assert f'action="{reverse("studio:recall")}"' in create and "data-recall-drop" in create
+    create = owner_client.get(reverse("create:index")).content.decode()
+    assert f'action="{reverse("create:recall")}"' in create and "data-recall-drop" in create
 
 
 def test_signed_out_is_sent_to_sign_in(client):
-    response = client.get(reverse("studio:recall"))
+    response = client.get(reverse("create:recall"))
     assert response.status_code == 302 and "/accounts/login" in response["Location"]

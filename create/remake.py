@@ -26,6 +26,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from create.forms import form_field_names
+from create.services import parent_input
 from gallery.links import signed_media_url
 from gallery.metadata import (
     Recipe,
@@ -47,8 +49,6 @@ from openjourney.catalog import (
     validate,
 )
 from openjourney.netcheck import UnsafeLink, check_link
-from studio.forms import form_field_names
-from studio.services import parent_input
 from teams.services import TeamSubmitRefused
 
 # Utilities that take one image and nothing else that must be chosen: "send to" opens
@@ -196,7 +196,7 @@ def variations(user, image: Image, count: int = DEFAULT_VARIATIONS, *, team=None
 
 def create_url(endpoint: Endpoint | str, query: dict[str, str]) -> str:
     slug = endpoint.slug if isinstance(endpoint, Endpoint) else endpoint
-    url = reverse("studio:create-endpoint", args=[slug])
+    url = reverse("create:create-endpoint", args=[slug])
     return f"{url}?{urlencode(query)}" if query else url
 
 

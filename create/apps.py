@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CreateConfig(AppConfig):
+    name = "create"
+    verbose_name = "Create"
