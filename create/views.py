@@ -17,7 +17,7 @@ from create.services import submit_form
 from gallery.links import public_base_warning
 from gallery.models import Image
 from gallery.views import get_image_for
-from jobs.api import get_client
+from jobs.upstream import get_client
 from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoint
 from openjourney.client import ApiError
 from studio.lib.ratelimit import RateLimited, limit_submits, too_many

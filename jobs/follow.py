@@ -159,7 +159,7 @@ def apply_poll_error(job: Job, error: ApiError) -> None:
 
 
 def _poll(job: Job) -> tuple[Job, JobInfo | ApiError]:
-    from jobs.api import get_client
+    from jobs.upstream import get_client
 
     try:
         return job, get_client(job.team).get_job(job.upstream_id, retries=0)

@@ -69,7 +69,7 @@ def validation_sentence(error: ValidationFailed) -> str:
 @shared_task(acks_late=True, **DATABASE_RETRY)
 def submit_job(job_id: int) -> None:
     """Send a queued job to the API once; a retry after a crash reuses its Idempotency-Key."""
-    from jobs.api import get_client
+    from jobs.upstream import get_client
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status not in (Stage.QUEUED, Stage.SUBMITTING):
@@ -190,7 +190,7 @@ def store_result(job_id: int) -> None:
     """Download a finished job's output, store it and make it a gallery image."""
     from gallery.models import Image
     from gallery.services import InvalidResult, store_job_result
-    from jobs.api import get_client
+    from jobs.upstream import get_client
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status != Stage.SAVING:
@@ -233,7 +233,7 @@ def _finish(job: Job) -> None:
 @shared_task
 def cancel_upstream(job_id: int) -> None:
     """Ask the API to cancel (our engine can; the hosted service drops the result)."""
-    from jobs.api import get_client
+    from jobs.upstream import get_client
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not job.upstream_id:

@@ -92,9 +92,9 @@ def debug_client(settings, owner):
 @pytest.mark.django_db
 def test_debug_error_page_hides_the_site_token(debug_client, settings, monkeypatch):
     settings.OPENJOURNEY_API_TOKEN = "site-token-0123456789abcdef"
-    monkeypatch.setattr("jobs.api._clients", {})
+    monkeypatch.setattr("jobs.upstream._clients", {})
     # A failure while the client is made: get_client's frame, holding the token, is shown.
-    monkeypatch.setattr("jobs.api.OpenjourneyClient", int)
+    monkeypatch.setattr("jobs.upstream.OpenjourneyClient", int)
     response = debug_client.get(reverse("studio:health"))
     assert response.status_code == 500
     body = response.content.decode()
@@ -146,8 +146,8 @@ def test_debug_error_page_hides_passwords_inside_service_urls(debug_client, sett
             "LOCATION": "redis://user:cache-pass-0123456789@127.0.0.1:6379/1",
         },
     }
-    monkeypatch.setattr("jobs.api.OpenjourneyClient", int)
-    monkeypatch.setattr("jobs.api._clients", {})
+    monkeypatch.setattr("jobs.upstream.OpenjourneyClient", int)
+    monkeypatch.setattr("jobs.upstream._clients", {})
     response = debug_client.get(reverse("studio:health"))
     assert response.status_code == 500
     body = response.content.decode()

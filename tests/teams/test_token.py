@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from engine.models import ApiToken, EngineJob
 from gallery.models import Image
-from jobs.api import get_client
 from jobs.models import Job, Stage
+from jobs.upstream import get_client
 from openjourney.client import Unauthorized
 from teams.crypto import TokenUnreadable, decrypt_token
 from teams.models import Activity, Team
