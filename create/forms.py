@@ -15,8 +15,8 @@ from gallery.models import Image
 from gallery.services import InvalidResult, decode_raster
 from openjourney.catalog import SEED_MAX, Endpoint, FieldKind, validate
 from openjourney.netcheck import UnsafeLink, check_link
+from teams.membership import QuotaExceeded, check_quota
 from teams.models import Team
-from teams.services import QuotaExceeded, check_quota
 
 IMAGE_SOURCES = [("gallery", "From my gallery"), ("upload", "Upload"), ("link", "Link")]
 

@@ -49,7 +49,7 @@ from openjourney.catalog import (
     validate,
 )
 from openjourney.netcheck import UnsafeLink, check_link
-from teams.services import TeamSubmitRefused
+from teams.membership import TeamSubmitRefused
 
 # Utilities that take one image and nothing else that must be chosen: "send to" opens
 # their form with the image filled in. Face swap needs a second image (see faceswap_url).

@@ -11,7 +11,7 @@ from gallery.services import create_image, delete_image_files
 from jobs.models import Job
 from jobs.services import create_jobs
 from openjourney.catalog import Endpoint
-from teams.services import TeamSubmitRefused
+from teams.membership import TeamSubmitRefused
 
 
 def image_link(owner, value: object) -> tuple[str, Image | None]:

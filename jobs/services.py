@@ -47,7 +47,7 @@ def create_jobs(
 
     The studio always sends a seed where the endpoint takes one, so that every stored
     image can be made again exactly. With a ``team`` ("save to"), the owner must be one of
-    its editors and within its daily quota (teams.services.TeamSubmitRefused otherwise,
+    its editors and within its daily quota (teams.membership.TeamSubmitRefused otherwise,
     nothing created); the check and the jobs share one transaction, the member's row locked.
     """
     count = max(1, min(count, MAX_BATCH))
@@ -58,7 +58,7 @@ def create_jobs(
     jobs = []
     with transaction.atomic():
         if team is not None:
-            from teams.services import claim_team_jobs
+            from teams.membership import claim_team_jobs
 
             claim_team_jobs(team, owner, count)
         for seed in seeds:
@@ -79,7 +79,7 @@ def create_jobs(
             enqueue_submit(job)
             jobs.append(job)
         if team is not None:
-            from teams.services import note_generated
+            from teams.membership import note_generated
 
             note_generated(team, owner, endpoint.display_title, count, str(body.get("prompt", "")))
     return jobs
@@ -108,7 +108,7 @@ def retry_job(job: Job) -> Job:
     """A new job with the same input (and seed) as ``job``.
 
     The same team when the owner may still generate into it (its quota applies: a refusal
-    raises teams.services.TeamSubmitRefused); our signed image links, which expire, are
+    raises teams.membership.TeamSubmitRefused); our signed image links, which expire, are
     signed afresh, and only while the owner may still see those images.
     """
     from gallery.links import signed_media_url

@@ -27,7 +27,7 @@ def get_client(team=None) -> OpenjourneyClient:
     token = settings.OPENJOURNEY_API_TOKEN
     if team is not None and team.api_token_encrypted:
         from teams.crypto import TokenUnreadable
-        from teams.services import team_api_token
+        from teams.membership import team_api_token
 
         try:
             token = team_api_token(team)

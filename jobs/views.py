@@ -80,7 +80,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """The same input again, as a new job."""
-    from teams.services import TeamSubmitRefused
+    from teams.membership import TeamSubmitRefused
 
     job = get_job_for(request.user, pk)
     try:

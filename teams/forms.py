@@ -1,11 +1,11 @@
-"""Forms of the team pages; the rules behind them live in teams/services.py."""
+"""Forms of the team pages; the rules behind them live in teams/membership.py."""
 
 from __future__ import annotations
 
 from django import forms
 
+from teams.membership import SHARE_LINK_DAYS, TOKEN_MAX_LENGTH
 from teams.models import Role, Team
-from teams.services import SHARE_LINK_DAYS, TOKEN_MAX_LENGTH
 
 
 class TeamForm(forms.Form):

@@ -104,7 +104,7 @@ INVITE_DAYS = 7
 class Invite(models.Model):
     """A link anyone signed in may use to join the team with ``role``, until revoked or expired.
 
-    The link carries this row's id signed (teams.services.invite_token); the row is the
+    The link carries this row's id signed (teams.membership.invite_token); the row is the
     source of truth for the role, the expiry and revocation.
     """
 

@@ -17,7 +17,7 @@ def _deleting(origin, model) -> bool:
 
 @receiver(post_delete, sender="gallery.Image", dispatch_uid="teams.image_deleted")
 def log_team_image_deleted(sender, instance, origin=None, **kwargs) -> None:
-    from teams.services import image_label, record
+    from teams.membership import image_label, record
 
     if instance.team_id is None or _deleting(origin, Team):
         return  # a private image, or the team itself is going (its log goes with it)

@@ -33,8 +33,7 @@ from teams.forms import (
     TeamForm,
     TokenForm,
 )
-from teams.models import CAN_EDIT, CAN_MANAGE, CAN_VIEW, Invite, Membership, Role, ShareLink, Team
-from teams.services import (
+from teams.membership import (
     InviteInvalid,
     TeamRuleError,
     accept_invite,
@@ -60,6 +59,7 @@ from teams.services import (
     share_link_token,
     team_usage,
 )
+from teams.models import CAN_EDIT, CAN_MANAGE, CAN_VIEW, Invite, Membership, Role, ShareLink, Team
 
 ACTIVITY_PER_PAGE = 25
 ROLE_ORDER = {Role.OWNER: 0, Role.EDITOR: 1, Role.VIEWER: 2}

@@ -18,8 +18,8 @@ from django.urls import reverse
 from engine.models import ApiToken, EngineJob
 from gallery.models import Image
 from jobs.models import Job, Stage
+from teams.membership import set_team_token
 from teams.models import Activity, Team
-from teams.services import set_team_token
 from tests.conftest import wait_for
 
 

@@ -24,8 +24,8 @@ from engine.models import ApiToken, EngineJob, Status
 from gallery.links import signed_media_url
 from gallery.models import Collection, Favourite, Image
 from jobs.models import Job, Stage
+from teams.membership import create_invite, create_share_link, invite_token, share_link_token
 from teams.models import Invite, Membership, Role, ShareLink, Team
-from teams.services import create_invite, create_share_link, invite_token, share_link_token
 from tests.factories import UserFactory
 from tests.teams.helpers import client_for, make_image, make_job
 

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Collection
+from teams.membership import create_share_link, share_link_token
 from teams.models import Activity
-from teams.services import create_share_link, share_link_token
 from tests.teams.helpers import client_for, make_image, make_job
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from teams.services import create_share_link, share_link_token
+from teams.membership import create_share_link, share_link_token
 from tests.teams.helpers import client_for, make_image
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from gallery.models import Image
-from teams.models import Activity, Role
-from teams.services import (
+from teams.membership import (
     accept_invite,
     change_role,
     create_invite,
@@ -17,6 +16,7 @@ from teams.services import (
     remove_team_token,
     set_team_token,
 )
+from teams.models import Activity, Role
 from tests.teams.helpers import html, make_image
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from jobs.models import Job
+from teams.membership import create_invite, create_share_link, record
 from teams.models import Membership, Role, Team
-from teams.services import create_invite, create_share_link, record
 from tests.factories import UserFactory
 from tests.queries import assert_constant_queries
 from tests.teams.helpers import make_image

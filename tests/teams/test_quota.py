@@ -13,8 +13,8 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import create_jobs
 from openjourney.catalog import get_endpoint
+from teams.membership import QuotaExceeded, day_start, set_quota
 from teams.models import Activity, Team
-from teams.services import QuotaExceeded, day_start, set_quota
 from tests.teams.helpers import html, make_job
 
 FLUX = get_endpoint("flux/dev")

@@ -10,8 +10,8 @@ from django.urls import reverse
 from gallery.models import Image
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
+from teams.membership import change_role
 from teams.models import Role
-from teams.services import change_role
 from tests.conftest import wait_for
 from tests.teams.helpers import client_for, html, make_job, png_bytes
 

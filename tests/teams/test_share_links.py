@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery.models import Image
+from teams.membership import create_share_link, share_link_token
 from teams.models import Role, ShareLink, Team
-from teams.services import create_share_link, share_link_token
 from tests.teams.helpers import client_for, html, join, make_image
 
 pytestmark = pytest.mark.django_db

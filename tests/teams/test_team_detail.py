@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from gallery.models import Image
+from teams.membership import record
 from teams.models import Activity, Membership, Team
-from teams.services import record
 from tests.teams.helpers import html, make_image
 
 pytestmark = pytest.mark.django_db

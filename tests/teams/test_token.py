@@ -14,8 +14,8 @@ from jobs.models import Job, Stage
 from jobs.upstream import get_client
 from openjourney.client import Unauthorized
 from teams.crypto import TokenUnreadable, decrypt_token
+from teams.membership import create_invite, set_team_token, team_api_token
 from teams.models import Activity, Team
-from teams.services import create_invite, set_team_token, team_api_token
 from tests.conftest import wait_for, wait_for_job_end
 from tests.factories import UserFactory
 from tests.teams.helpers import html, make_image, make_job

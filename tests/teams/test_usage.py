@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job, Stage
+from teams.membership import team_usage
 from teams.models import Role, Team
-from teams.services import team_usage
 from tests.factories import UserFactory
 from tests.teams.helpers import html, join, make_job
 
@@ -75,7 +75,7 @@ def test_unknown_member_shows_the_whole_team(owner_client, team, jobs, outsider)
 
 
 def test_former_members_still_count(owner, team, member, jobs):
-    from teams.services import remove_member
+    from teams.membership import remove_member
 
     remove_member(team, owner, member.pk)
     members = {row["username"]: row for row in team_usage(team)["members"]}
