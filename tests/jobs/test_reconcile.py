@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from jobs import tasks
-from jobs.follow import apply_job_info
 from jobs.models import Job, Stage
+from jobs.tasks import apply_job_info
 from openjourney.client import JobInfo, RateLimited
 
 pytestmark = pytest.mark.django_db
