@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import UploadedFile
 
 from gallery.models import Image
 from gallery.services import InvalidResult, decode_raster
+from jobs.quota import QuotaExceeded, check_quota
 from openjourney.catalog import SEED_MAX, Endpoint, FieldKind, validate
 from openjourney.netcheck import UnsafeLink, check_link
-from teams.membership import QuotaExceeded, check_quota
 from teams.models import Team
 
 IMAGE_SOURCES = [("gallery", "From my gallery"), ("upload", "Upload"), ("link", "Link")]

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.http import HttpRequest
 from django.urls import reverse
 
 from create.forms import form_field_names
@@ -39,6 +40,7 @@ from gallery.metadata import (
 )
 from gallery.models import Image
 from jobs.models import Job
+from jobs.quota import TeamSubmitRefused
 from jobs.services import MAX_BATCH, create_jobs
 from openjourney.catalog import (
     CANVAS_SIZES,
@@ -49,7 +51,7 @@ from openjourney.catalog import (
     validate,
 )
 from openjourney.netcheck import UnsafeLink, check_link
-from teams.membership import TeamSubmitRefused
+from teams.models import Membership, Team
 
 # Utilities that take one image and nothing else that must be chosen: "send to" opens
 # their form with the image filled in. Face swap needs a second image (see faceswap_url).
@@ -407,7 +409,6 @@ class ImageActions:
 def face_choices(user, target: Image) -> list[Image]:
     """Recent images the user may see that could lend a face to ``target``: their own and
     their teams', newest first (two queries, each on its own index)."""
-    from teams.models import Membership
 
     def recent(images):
         return list(
@@ -425,8 +426,6 @@ def face_choices(user, target: Image) -> list[Image]:
 
 
 def actions_for(user, image: Image) -> ImageActions:
-    from teams.models import Team
-
     try:
         endpoint = image_endpoint(image)
     except NotRemakable:
@@ -441,3 +440,8 @@ def actions_for(user, image: Image) -> ImageActions:
         faces=face_choices(user, image) if raster else [],
         teams=list(Team.objects.editable_by(user)),
     )
+
+
+def image_actions_section(request: HttpRequest, image: Image) -> dict:
+    """The "Make again" section of the image's page (added in create/apps.py)."""
+    return {"actions": actions_for(request.user, image)}

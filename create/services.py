@@ -9,9 +9,9 @@ from gallery.links import signed_media_url
 from gallery.models import Image
 from gallery.services import create_image, delete_image_files
 from jobs.models import Job
+from jobs.quota import TeamSubmitRefused
 from jobs.services import create_jobs
 from openjourney.catalog import Endpoint
-from teams.membership import TeamSubmitRefused
 
 
 def image_link(owner, value: object) -> tuple[str, Image | None]:

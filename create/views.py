@@ -14,9 +14,9 @@ from create import remake
 from create.forms import EndpointForm, form_field_names
 from create.remake_forms import RecallForm, RemakeForm, VariationsForm
 from create.services import submit_form
+from gallery.access import get_image_for
 from gallery.links import public_base_warning
 from gallery.models import Image
-from gallery.views import get_image_for
 from jobs.upstream import get_client
 from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoint
 from openjourney.client import ApiError
@@ -134,7 +134,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 # --- Made again: re-run, remix, variations, send to a utility, recall from a file ----------
-# Each view finds the image through gallery.views.get_image_for: an image the user may not
+# Each view finds the image through gallery.access.get_image_for: an image the user may not
 # see answers 404. The rules (and the reasons something cannot be made again) are in
 # create/remake.py.
 

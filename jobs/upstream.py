@@ -9,6 +9,8 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from openjourney.client import OpenjourneyClient, Unauthorized
+from teams.crypto import TokenUnreadable
+from teams.tokens import team_api_token
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, float], OpenjourneyClient] = {}
@@ -26,9 +28,6 @@ def get_client(team=None) -> OpenjourneyClient:
     """
     token = settings.OPENJOURNEY_API_TOKEN
     if team is not None and team.api_token_encrypted:
-        from teams.crypto import TokenUnreadable
-        from teams.membership import team_api_token
-
         try:
             token = team_api_token(team)
         except TokenUnreadable as error:

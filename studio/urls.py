@@ -19,6 +19,10 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("gallery/", include("gallery.urls")),
     path("teams/", include("teams.urls")),
+    # Team pages of the apps above teams, at their /teams/ paths: a team's usage counts its
+    # jobs; sharing an image (and its public page) is the gallery's.
+    path("teams/", include("jobs.usage_urls")),
+    path("teams/", include("gallery.sharing_urls")),
     # Signed, expiring links to stored images, for the API to fetch (no sign-in).
     path("media/signed/<str:value>", gallery_views.signed_media, name="signed-media"),
     path("engine/", include("engine.urls")),

@@ -18,8 +18,8 @@ from django.urls import reverse
 from engine.models import ApiToken, EngineJob
 from gallery.models import Image
 from jobs.models import Job, Stage
-from teams.membership import set_team_token
 from teams.models import Activity, Team
+from teams.tokens import set_team_token
 from tests.conftest import wait_for
 
 
@@ -66,7 +66,7 @@ def test_tokens_appear_in_no_page_log_or_row(
         reverse("gallery:detail", args=[image.pk]),
         reverse("teams:detail", args=[team.pk]),
         reverse("teams:settings", args=[team.pk]),
-        reverse("teams:usage", args=[team.pk]),
+        reverse("usage:team", args=[team.pk]),
         reverse("teams:activity", args=[team.pk]),
     ]
     for url in pages:

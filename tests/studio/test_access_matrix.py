@@ -22,10 +22,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from engine.models import ApiToken, EngineJob, Status
 from gallery.links import signed_media_url
-from gallery.models import Collection, Favourite, Image
+from gallery.models import Collection, Favourite, Image, ShareLink
+from gallery.sharing import create_share_link, share_link_token
 from jobs.models import Job, Stage
-from teams.membership import create_invite, create_share_link, invite_token, share_link_token
-from teams.models import Invite, Membership, Role, ShareLink, Team
+from teams.membership import create_invite, invite_token
+from teams.models import Invite, Membership, Role, Team
 from tests.factories import UserFactory
 from tests.teams.helpers import client_for, make_image, make_job
 
@@ -288,7 +289,7 @@ MATRIX: dict[str, list[Probe]] = {
     # teams: the outsider is no member
     "teams:detail": [get(url("teams:detail", TEAM))],
     "teams:activity": [get(url("teams:activity", TEAM))],
-    "teams:usage": [get(url("teams:usage", TEAM, query="member={w.teammate.pk}"))],
+    "usage:team": [get(url("usage:team", TEAM, query="member={w.teammate.pk}"))],
     "teams:leave": [get(url("teams:leave", TEAM)), post(url("teams:leave", TEAM))],
     "teams:member-add": [
         post(url("teams:member-add", TEAM), {"username": "outsider", "role": "owner"})
@@ -322,12 +323,12 @@ MATRIX: dict[str, list[Probe]] = {
     "teams:quota": [post(url("teams:quota", TEAM), {"daily_job_quota": "1"})],
     "teams:delete": [get(url("teams:delete", TEAM)), post(url("teams:delete", TEAM))],
     # one image's sharing
-    "teams:image-sharing": [get(url("teams:image-sharing", IMG))],
-    "teams:image-share": [
-        post(url("teams:image-share", IMG), lambda w: {"team": w.their_team.pk}),
+    "sharing:image-sharing": [get(url("sharing:image-sharing", IMG))],
+    "sharing:image-share": [
+        post(url("sharing:image-share", IMG), lambda w: {"team": w.their_team.pk}),
     ],
-    "teams:link-create": [post(url("teams:link-create", IMG), {"days": 30})],
-    "teams:link-revoke": [post(url("teams:link-revoke", lambda w: w.link.pk))],
+    "sharing:link-create": [post(url("sharing:link-create", IMG), {"days": 30})],
+    "sharing:link-revoke": [post(url("sharing:link-revoke", lambda w: w.link.pk))],
     # signed values: a tampered one is refused; the true one works
     "teams:join": [
         get(
@@ -339,16 +340,20 @@ MATRIX: dict[str, list[Probe]] = {
             owner_url=lambda w: reverse("teams:join", args=[invite_token(w.invite)]),
         ),
     ],
-    "teams:public-image": [
+    "sharing:public-image": [
         get(
-            lambda w: reverse("teams:public-image", args=[tampered(share_link_token(w.link))]),
-            owner_url=lambda w: reverse("teams:public-image", args=[share_link_token(w.link)]),
+            lambda w: reverse("sharing:public-image", args=[tampered(share_link_token(w.link))]),
+            owner_url=lambda w: reverse("sharing:public-image", args=[share_link_token(w.link)]),
         )
     ],
-    "teams:public-image-file": [
+    "sharing:public-image-file": [
         get(
-            lambda w: reverse("teams:public-image-file", args=[tampered(share_link_token(w.link))]),
-            owner_url=lambda w: reverse("teams:public-image-file", args=[share_link_token(w.link)]),
+            lambda w: reverse(
+                "sharing:public-image-file", args=[tampered(share_link_token(w.link))]
+            ),
+            owner_url=lambda w: reverse(
+                "sharing:public-image-file", args=[share_link_token(w.link)]
+            ),
         )
     ],
     "signed-media": [

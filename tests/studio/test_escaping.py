@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Collection
-from teams.membership import create_share_link, share_link_token
+from gallery.sharing import create_share_link, share_link_token
 from teams.models import Activity
 from tests.teams.helpers import client_for, make_image, make_job
 
@@ -59,9 +59,9 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
         "teams": me.get(reverse("teams:list")),
         "team": me.get(reverse("teams:detail", args=[team.pk])),
         "team activity": me.get(reverse("teams:activity", args=[team.pk])),
-        "team usage": me.get(reverse("teams:usage", args=[team.pk])),
-        "sharing panel": me.get(reverse("teams:image-sharing", args=[image.pk]), headers=hx),
-        "public page": client.get(reverse("teams:public-image", args=[share_link_token(link)])),
+        "team usage": me.get(reverse("usage:team", args=[team.pk])),
+        "sharing panel": me.get(reverse("sharing:image-sharing", args=[image.pk]), headers=hx),
+        "public page": client.get(reverse("sharing:public-image", args=[share_link_token(link)])),
         "admin teams": me.get(reverse("admin:teams_team_changelist")),
         "admin team": me.get(reverse("admin:teams_team_change", args=[team.pk])),
     }

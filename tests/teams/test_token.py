@@ -14,8 +14,9 @@ from jobs.models import Job, Stage
 from jobs.upstream import get_client
 from openjourney.client import Unauthorized
 from teams.crypto import TokenUnreadable, decrypt_token
-from teams.membership import create_invite, set_team_token, team_api_token
+from teams.membership import create_invite
 from teams.models import Activity, Team
+from teams.tokens import set_team_token, team_api_token
 from tests.conftest import wait_for, wait_for_job_end
 from tests.factories import UserFactory
 from tests.teams.helpers import html, make_image, make_job
@@ -59,11 +60,11 @@ def test_token_never_appears_in_any_team_page(owner_client, owner, team, member,
         reverse("teams:list"),
         reverse("teams:detail", args=[team.pk]),
         reverse("teams:activity", args=[team.pk]),
-        reverse("teams:usage", args=[team.pk]),
+        reverse("usage:team", args=[team.pk]),
         reverse("teams:settings", args=[team.pk]),
         reverse("teams:leave", args=[team.pk]),
         reverse("teams:delete", args=[team.pk]),
-        reverse("teams:image-sharing", args=[image.pk]),
+        reverse("sharing:image-sharing", args=[image.pk]),
         reverse("gallery:detail", args=[image.pk]),
         reverse("jobs:list"),
     ]

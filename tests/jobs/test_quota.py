@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job
+from jobs.quota import QuotaExceeded, day_start
 from jobs.services import create_jobs
 from openjourney.catalog import get_endpoint
-from teams.membership import QuotaExceeded, day_start, set_quota
+from teams.membership import set_quota
 from teams.models import Activity, Team
 from tests.teams.helpers import html, make_job
 

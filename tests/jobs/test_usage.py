@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job, Stage
-from teams.membership import team_usage
+from jobs.usage import team_usage
 from teams.models import Role, Team
 from tests.factories import UserFactory
 from tests.teams.helpers import html, join, make_job
@@ -61,7 +61,7 @@ def test_totals_per_member_per_model_per_day(team, jobs, owner, member, viewer):
 
 
 def test_per_member_view(owner_client, team, jobs, member):
-    response = owner_client.get(reverse("teams:usage", args=[team.pk]), {"member": member.pk})
+    response = owner_client.get(reverse("usage:team", args=[team.pk]), {"member": member.pk})
     assert response.status_code == 200
     usage = response.context["usage"]
     assert usage["totals"]["jobs"] == 3
@@ -70,7 +70,7 @@ def test_per_member_view(owner_client, team, jobs, member):
 
 
 def test_unknown_member_shows_the_whole_team(owner_client, team, jobs, outsider):
-    response = owner_client.get(reverse("teams:usage", args=[team.pk]), {"member": outsider.pk})
+    response = owner_client.get(reverse("usage:team", args=[team.pk]), {"member": outsider.pk})
     assert response.context["usage"]["totals"]["jobs"] == 5
 
 
@@ -83,7 +83,7 @@ def test_former_members_still_count(owner, team, member, jobs):
 
 
 def test_page_has_an_inline_svg_chart_and_no_script(viewer_client, team, jobs):
-    response = viewer_client.get(reverse("teams:usage", args=[team.pk]))
+    response = viewer_client.get(reverse("usage:team", args=[team.pk]))
     assert response.status_code == 200
     page = html(response)
     svg = re.search(r"<svg class=\"usage-chart\".*?</svg>", page, re.S).group(0)
@@ -94,12 +94,12 @@ def test_page_has_an_inline_svg_chart_and_no_script(viewer_client, team, jobs):
 
 
 def test_empty_usage(owner_client, team):
-    page = html(owner_client.get(reverse("teams:usage", args=[team.pk])))
+    page = html(owner_client.get(reverse("usage:team", args=[team.pk])))
     assert "No jobs in the last 30 days." in page and '<svg class="usage-chart"' not in page
 
 
 def test_constant_number_of_queries(owner_client, owner, team):
-    url = reverse("teams:usage", args=[team.pk])
+    url = reverse("usage:team", args=[team.pk])
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -117,4 +117,4 @@ def test_constant_number_of_queries(owner_client, owner, team):
 
 
 def test_outsider_gets_404(outsider_client, team):
-    assert outsider_client.get(reverse("teams:usage", args=[team.pk])).status_code == 404
+    assert outsider_client.get(reverse("usage:team", args=[team.pk])).status_code == 404
