@@ -1,9 +1,9 @@
-"""The studio's own pages: home, the create page (a form per catalog endpoint), health."""
+"""The create pages: the picker, a form per catalog endpoint, and making an image again
+(re-run, remix, variations, send to a utility, recall from a file)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,30 +17,9 @@ from create.services import submit_form
 from gallery.access import get_image_for
 from gallery.links import public_base_warning
 from gallery.models import Image
-from jobs.upstream import get_client
+from jobs.upstream import upstream_health
 from openjourney.catalog import Endpoint, UnknownEndpoint, by_family, get_endpoint
-from openjourney.client import ApiError
 from studio.lib.ratelimit import RateLimited, limit_submits, too_many
-
-HEALTH_CACHE_SECONDS = 10
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's start page: where to go next."""
-    return render(request, "studio/home.html")
-
-
-def upstream_health() -> dict:
-    """The API's ping, cached briefly: shown in the header and on every form."""
-    health = cache.get("studio:upstream-health")
-    if health is None:
-        try:
-            ping = get_client().ping(retries=0)
-            health = {"ok": ping.get("status") == "ok", "detail": ""}
-        except ApiError as error:
-            health = {"ok": False, "detail": str(error)}
-        cache.set("studio:upstream-health", health, HEALTH_CACHE_SECONDS)
-    return health
 
 
 def creatable_endpoint(slug: str) -> Endpoint:
@@ -125,12 +104,6 @@ def validate_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "create/create.html#endpoint-form", _form_context(request, endpoint, form)
     )
-
-
-@require_GET
-def health(request: HttpRequest) -> HttpResponse:
-    """The header's badge: is the API up?"""
-    return render(request, "studio/health.html", {"health": upstream_health()})
 
 
 # --- Made again: re-run, remix, variations, send to a utility, recall from a file ----------

@@ -1,4 +1,5 @@
-"""The Openjourney clients of this process: the site's, and one per team with its own token."""
+"""The Openjourney clients of this process: the site's, and one per team with its own token;
+and the API's health, as the header and the create forms show it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import threading
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
-from openjourney.client import OpenjourneyClient, Unauthorized
+from openjourney.client import ApiError, OpenjourneyClient, Unauthorized
 from teams.crypto import TokenUnreadable
 from teams.tokens import team_api_token
 
@@ -16,6 +18,7 @@ _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, float], OpenjourneyClient] = {}
 # Old team tokens (replaced ones) are dropped past this many clients.
 MAX_CLIENTS = 64
+HEALTH_CACHE_SECONDS = 10
 
 
 @sensitive_variables("token", "key")
@@ -43,3 +46,16 @@ def get_client(team=None) -> OpenjourneyClient:
             client = OpenjourneyClient(key[0], key[1], timeout=timeout, max_retries=2)
             _clients[key] = client
         return client
+
+
+def upstream_health() -> dict:
+    """The API's ping, cached briefly: shown in the header and on every form."""
+    health = cache.get("studio:upstream-health")
+    if health is None:
+        try:
+            ping = get_client().ping(retries=0)
+            health = {"ok": ping.get("status") == "ok", "detail": ""}
+        except ApiError as error:
+            health = {"ok": False, "detail": str(error)}
+        cache.set("studio:upstream-health", health, HEALTH_CACHE_SECONDS)
+    return health

@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from create import views as create_views
 from gallery import views as gallery_views
+from studio import views
 
 # The studio's own pages, namespaced "studio".
 studio_patterns = [
-    path("", create_views.home, name="home"),
-    path("health/", create_views.health, name="health"),
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
 ]
 
 urlpatterns = [
