@@ -7,8 +7,10 @@ import os
 import httpx
 import pytest
 import redis
+from django.test import Client
 
-from tests.factories import UserFactory
+from teams.models import Role
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 # The tiers (the `process` mark, and the check that a test starting a process has it).
 from tests.tiers import (  # noqa: F401 (pytest finds hooks by their names here)
@@ -164,30 +166,22 @@ def outsider(password):
 @pytest.fixture
 def team(owner):
     """A team the owner owns."""
-    from teams.models import Membership, Role, Team
-
-    team = Team.objects.create(name="Studio team", created_by=owner)
-    Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-    return team
+    return TeamFactory(name="Studio team", created_by=owner)
 
 
 @pytest.fixture
 def member(team, password):
     """An editor of the owner's team."""
-    from teams.models import Membership, Role
-
     user = UserFactory(username="member", password=password)
-    Membership.objects.create(team=team, user=user, role=Role.EDITOR)
+    MembershipFactory(team=team, user=user, role=Role.EDITOR)
     return user
 
 
 @pytest.fixture
 def viewer(team, password):
     """A viewer of the owner's team."""
-    from teams.models import Membership, Role
-
     user = UserFactory(username="viewer", password=password)
-    Membership.objects.create(team=team, user=user, role=Role.VIEWER)
+    MembershipFactory(team=team, user=user, role=Role.VIEWER)
     return user
 
 
@@ -197,27 +191,30 @@ def owner_client(client, owner):
     return client
 
 
-def _signed_in(user):
-    from django.test import Client
-
+def client_for(user) -> Client:
+    """A test client signed in as ``user``."""
     client = Client()
     client.force_login(user)
     return client
 
 
+def html(response) -> str:
+    return response.content.decode()
+
+
 @pytest.fixture
 def member_client(member):
-    return _signed_in(member)
+    return client_for(member)
 
 
 @pytest.fixture
 def viewer_client(viewer):
-    return _signed_in(viewer)
+    return client_for(viewer)
 
 
 @pytest.fixture
 def outsider_client(outsider):
-    return _signed_in(outsider)
+    return client_for(outsider)
 
 
 @pytest.fixture
