@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import httpx
@@ -106,10 +107,18 @@ def _static_files_listed_once():
     WhiteNoiseMiddleware.add_files_from_finders = list_files
 
 
+@pytest.fixture(scope="session")
+def _media_roots(tmp_path_factory):
+    return tmp_path_factory.mktemp("media"), itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path) -> None:
-    """Files written by a test never land in the real data folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_in_tmp(settings, _media_roots) -> None:
+    """Files written by a test never land in the real data folder: each test has a media
+    folder of its own, made only if it stores a file (a tmp_path for every test was a folder
+    made, and removed by a later run, for each of 1,800 tests)."""
+    base, numbers = _media_roots
+    settings.MEDIA_ROOT = base / str(next(numbers))
 
 
 @pytest.fixture(autouse=True)
