@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 
 import httpx
 import pytest
@@ -140,12 +141,21 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Job events go out on Redis channels named after the queue (jobs/events.py), and channels
+# ignore Redis's database number: runs side by side (make test's, pytest-xdist's workers,
+# another checkout's) would hear each other's jobs of the same ids.
+RUN_QUEUE = f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _event_channels_of_this_run(settings) -> None:
+    settings.CELERY_TASK_DEFAULT_QUEUE = RUN_QUEUE
+
+
 @pytest.fixture(autouse=True)
 def _rate_limits_in_memory(settings) -> None:
     """Each test counts its own attempts from zero, in this process, never in the shared
     Redis (where runs side by side would count each other's users)."""
-    import uuid
-
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
@@ -239,8 +249,6 @@ def _celery_worker_session(redis_url, django_db_setup):
     It stops before the test database is dropped, and each task closes its thread's
     database connection, so none is left open on the database at the end.
     """
-    import uuid
-
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 
