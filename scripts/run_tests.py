@@ -3,19 +3,22 @@
 The process tier (`-m process`, see tests/conftest.py) is every test that starts real
 processes: a worker, a live server, the stack, a browser, a subprocess. It runs once, on
 PostgreSQL where that is reachable (as the stack is deployed), else on SQLite. The fast tier
-(`-m "not process"`) runs on both databases. Two runs go side by side (the machine has two
-cores, and the process tier spends much of its time waiting on its processes), longest
-first; each has a test database of its own, and its output is printed whole when it ends.
+(`-m "not process"`) runs on both databases. The runs go side by side, all at once: the
+process tier spends most of its time waiting on its processes, and the fast runs keep the
+cores busy meanwhile. Each has a test database of its own, and its output is printed whole
+when it ends.
 
 With STRICT_SERVICES=1 (set by .ci/run) an unreachable PostgreSQL or Redis is a failure,
 not a skip. Extra arguments go to every pytest run; `--dry-run` prints the runs without
-starting them. Every run must pass, and pytest's exit 5 (it collected nothing) is a failure.
+starting them. Every run must pass; pytest's exit 5 (it collected nothing) is a failure,
+except in a tier that has none of the tests that extra arguments select.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -27,7 +30,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
-SIDE_BY_SIDE = 2
 # pytest's last line: "1665 passed, 1 skipped, 117 deselected in 201.85s" (or "2 errors in …").
 CLOSING = re.compile(r"\d+ (passed|failed|skipped|errors?|deselected)\b.* in [\d.]+s")
 
@@ -69,7 +71,7 @@ def reachable(url: str) -> bool:
 
 
 def plan(postgres_url: str | None, args: Iterable[str] = ()) -> list[Run]:
-    """The runs, longest first; ``postgres_url`` None means PostgreSQL is not reachable."""
+    """The runs; ``postgres_url`` None means PostgreSQL is not reachable."""
     extra = tuple(args)
     if postgres_url is None:
         return [
@@ -107,10 +109,10 @@ def counts(output: str) -> dict[str, int]:
 
 
 def run_all(runs: list[Run], execute: Callable[[Run], Result] = execute) -> int:
-    """Run ``runs`` two at a time, print each as it ends and then a summary; 0 only if every
+    """Run ``runs`` side by side, print each as it ends and then a summary; 0 only if every
     run exited 0."""
     results = []
-    with ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
+    with ThreadPoolExecutor(max(len(runs), 1)) as pool:
         for run in runs:
             print(f"--- started: {run.label}", flush=True)
         for future in as_completed([pool.submit(execute, run) for run in runs]):
@@ -120,15 +122,23 @@ def run_all(runs: list[Run], execute: Callable[[Run], Result] = execute) -> int:
             results.append(result)
     print("\n=== summary ===")
     total = dict.fromkeys(("passed", "failed", "skipped"), 0)
+    # pytest exits 5 when it collected nothing: a failure, unless extra arguments narrowed
+    # the selection (`-k signup`) to none of a tier's tests while another run ran some.
+    ran = any(result.status == 0 for result in results)
+    failed = 0
     for result in results:
         found = counts(result.output)
         total = {key: total[key] + found[key] for key in total}
-        # Exit 5 is pytest's "no tests collected": a failure, as any other non-zero exit.
-        verdict = "ok" if result.status == 0 else f"FAILED (exit {result.status})"
+        if result.status == 0:
+            verdict = "ok"
+        elif result.status == 5 and result.run.args and ran:
+            verdict = "none of the selected tests"
+        else:
+            verdict = f"FAILED (exit {result.status})"
+            failed += 1
         print(f"{result.run.label}: {verdict}, {result.seconds:.0f} s")
-    failed = sum(1 for result in results if result.status != 0)
     print(f"total: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
-    return 1 if failed or not results else 0
+    return 1 if failed or not ran else 0
 
 
 def main(argv: list[str]) -> int:
@@ -143,10 +153,10 @@ def main(argv: list[str]) -> int:
     runs = plan(postgres, args)
     if dry:
         for run in runs:
-            suffix = f" TEST_DATABASE_SUFFIX={run.database_suffix}" if run.database_suffix else ""
-            print(
-                f"{run.label}: DATABASE_URL={run.database_url!r}{suffix} {' '.join(run.command())}"
-            )
+            env = f"DATABASE_URL={run.database_url!r}"
+            if run.database_suffix:
+                env += f" TEST_DATABASE_SUFFIX={run.database_suffix}"
+            print(f"{run.label}: {env} {shlex.join(run.command())}")
         return 0
     return run_all(runs)
 

@@ -117,6 +117,19 @@ def test_any_failed_run_fails_make_test_exit_5_too(status, expected, capsys):
     assert ("FAILED (exit 5)" in out) == (status == 5)
 
 
+@pytest.mark.parametrize(("statuses", "expected"), [((5, 0, 0), 0), ((5, 0, 1), 1), ((5, 5, 5), 1)])
+def test_a_selection_may_leave_a_tier_empty_but_not_every_run(statuses, expected, capsys):
+    runs = run_tests.plan(PG, ["-k", "signup"])
+    by_run = dict(zip(runs, statuses, strict=True))
+    closing = {0: "2 passed in 1.00s", 1: "1 failed in 1.00s", 5: "no tests ran in 0.1s"}
+    assert (
+        run_tests.run_all(runs, lambda run: fake_result(run, by_run[run], closing[by_run[run]]))
+        == expected
+    )
+    empty_beside_a_run = 5 in statuses and 0 in statuses
+    assert ("none of the selected tests" in capsys.readouterr().out) == empty_beside_a_run
+
+
 def test_counts_read_pytests_closing_line_errors_as_failures():
     output = "FAILED tests/a.py::test_x - 1 passed\n3 passed, 1 failed, 2 errors in 4.20s\n"
     assert run_tests.counts(output) == {"passed": 3, "failed": 3, "skipped": 0}
