@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -142,6 +143,9 @@ def run_all(runs: list[Run], execute: Callable[[Run], Result] = execute) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # Started in the background of a shell, this process ignores SIGINT and its pytest runs
+    # would too: the launcher's test could not stop `make run` with a Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     dry = "--dry-run" in argv
     args = [arg for arg in argv if arg != "--dry-run"]
     postgres = POSTGRES_URL if reachable(POSTGRES_URL) else None
