@@ -36,7 +36,7 @@ test: $(STAMP)
 # The fast tier on SQLite, on every core: no worker, live server, browser or subprocess
 # (tests/tiers.py). About a minute and a half on two cores.
 test-fast: $(STAMP)
-	DATABASE_URL= $(BIN)/python -m pytest -m "not process" -n auto -q --durations=20
+	DATABASE_URL= $(BIN)/python -m pytest -m "not process" -n auto --dist worksteal -q --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

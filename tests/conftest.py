@@ -24,6 +24,16 @@ from tests.tiers import (  # noqa: F401 (pytest finds hooks by their names here)
 
 STRICT_SERVICES = os.environ.get("STRICT_SERVICES") == "1"
 
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") != "1":
+    # pytest-xdist runs a process per core: each keeps to one thread for torch, BLAS and
+    # OpenCV, which would otherwise start one per core each and contend (set before the
+    # test modules import them; Django's set-up imports none of them).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    import cv2
+
+    cv2.setNumThreads(1)
+
 
 def require_service(name: str, reachable: bool) -> None:
     """Skip when a service is missing, except in CI where that is a failure."""
