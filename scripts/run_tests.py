@@ -49,9 +49,15 @@ class Run:
         return [sys.executable, "-m", "pytest", "-m", self.marks, "--durations=20", *self.args]
 
     def env(self) -> dict[str, str]:
-        return dict(
-            os.environ, DATABASE_URL=self.database_url, TEST_DATABASE_SUFFIX=self.database_suffix
-        )
+        # Side by side on the cores: one thread each for torch and BLAS, which would
+        # otherwise start one per core in every run and contend.
+        threads = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+        return {
+            **threads,
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "TEST_DATABASE_SUFFIX": self.database_suffix,
+        }
 
 
 @dataclass(frozen=True)
