@@ -1,6 +1,6 @@
 """`make test`'s pytest runs: the fast tier on SQLite and on PostgreSQL, the process tier once.
 
-The process tier (`-m process`, see tests/conftest.py) is every test that starts real
+The process tier (`-m process`, see tests/tiers.py) is every test that starts real
 processes: a worker, a live server, the stack, a browser, a subprocess. It runs once, on
 PostgreSQL where that is reachable (as the stack is deployed), else on SQLite. The fast tier
 (`-m "not process"`) runs on both databases. The runs go side by side, all at once: the
@@ -117,7 +117,7 @@ def counts(output: str) -> dict[str, int]:
 
 def run_all(runs: list[Run], execute: Callable[[Run], Result] = execute) -> int:
     """Run ``runs`` side by side, print each as it ends and then a summary; 0 only if every
-    run exited 0."""
+    run passed."""
     results = []
     with ThreadPoolExecutor(max(len(runs), 1)) as pool:
         for run in runs:
