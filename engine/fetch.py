@@ -21,7 +21,7 @@ from PIL import Image
 
 from engine.models import EngineJob
 from engine.render.utilities import UtilityError, open_image
-from openjourney.deadline import DeadlineTransport, deadline, seconds_left
+from openjourney.deadline import DeadlineTransport, deadline, deadline_spent
 from openjourney.links import (
     ENGINE_FILES_PATH,
     MEDIA_LINK_MAX_AGE,
@@ -175,8 +175,7 @@ def _download(url: str) -> bytes:
         try:
             return _follow(transport, links, seconds)
         except httpx.TimeoutException as exc:
-            left = seconds_left()
-            if isinstance(exc, httpx.ConnectTimeout) and left is not None and left > 0:
+            if isinstance(exc, httpx.ConnectTimeout) and not deadline_spent():
                 raise FetchRefused(
                     f"The server of the image at {_shown(links[-1])} did not answer within "
                     f"{CONNECT_TIMEOUT:g} s."

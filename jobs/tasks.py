@@ -23,6 +23,7 @@ from jobs.events import publish_job
 from jobs.models import FOLLOWED, Job, Stage
 from openjourney.client import (
     ApiError,
+    DownloadTooSlow,
     MalformedResponse,
     RateLimited,
     ServerError,
@@ -210,7 +211,7 @@ def store_result(job_id: int) -> None:
         else:
             store_result.apply_async((job_id,), countdown=min(2 ** (job.attempts + 1), 30))
         return
-    except (MalformedResponse, InvalidResult) as error:
+    except (MalformedResponse, InvalidResult, DownloadTooSlow) as error:
         _fail(job_id, str(error))
         return
     except IntegrityError:

@@ -49,6 +49,13 @@ def seconds_left() -> float | None:
     return None if end is None else end - time.monotonic()
 
 
+def deadline_spent() -> bool:
+    """Whether the current deadline has passed (a timeout at it fires a hair early or late:
+    within 50 ms counts as spent). False outside a deadline."""
+    left = seconds_left()
+    return left is not None and left <= 0.05
+
+
 def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     """``timeout`` cut to the time left; ``error`` when none is left."""
     left = seconds_left()

@@ -273,6 +273,8 @@ FOLLOW_DEADLINE_SECONDS = env_int("FOLLOW_DEADLINE_SECONDS", 1800)
 # Queued, submitting or saving jobs untouched this long are taken up again.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 STUDIO_MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_BYTES", 64 * 1024 * 1024)
+# Seconds a result's download may take in all, however slowly it arrives (then it fails).
+STUDIO_RESULT_TIMEOUT = env_int("STUDIO_RESULT_TIMEOUT", 120)
 STUDIO_MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 STUDIO_MAX_UPLOAD_PIXELS = env_int("STUDIO_MAX_UPLOAD_PIXELS", 40_000_000)
 # Where the hosted API can fetch the studio's signed media links (https://studio.example.com).
