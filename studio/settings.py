@@ -194,7 +194,12 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # engine's jobs may have workers of their own (ENGINE_QUEUE), as a separate service would.
 FOLLOW_QUEUE = env_str("FOLLOW_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}.follow")
 ENGINE_QUEUE = env_str("ENGINE_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+# The engine's utility jobs fetch image links (up to ENGINE_FETCH_TIMEOUT each): on a queue
+# of their own, with a worker of their own (`make run`'s "utilities"), a slow link never
+# holds a worker that generates. A worker without -Q consumes it too.
+ENGINE_UTILITY_QUEUE = env_str("ENGINE_UTILITY_QUEUE", f"{ENGINE_QUEUE}.utilities")
 CELERY_TASK_ROUTES = {
+    "engine.tasks.run_utility_job": {"queue": ENGINE_UTILITY_QUEUE},
     "engine.tasks.*": {"queue": ENGINE_QUEUE},
     "jobs.tasks.follow_jobs": {"queue": FOLLOW_QUEUE},
 }
@@ -202,7 +207,9 @@ CELERY_TASK_ROUTES = {
 # without it Celery binds them all to the default key, and every message reaches each.
 CELERY_TASK_QUEUES = [
     Queue(name, routing_key=name)
-    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
+    for name in dict.fromkeys(
+        [CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE, ENGINE_UTILITY_QUEUE]
+    )
 ]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
