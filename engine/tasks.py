@@ -138,3 +138,14 @@ def requeue_stale_jobs() -> int:
     if stale:
         logger.info("engine: requeued %d stale jobs", len(stale))
     return len(stale)
+
+
+@shared_task
+def remove_expired_outputs() -> int:
+    """Remove output files past ENGINE_OUTPUT_TTL (the scheduler runs it); safe to repeat."""
+    from engine.delivery import remove_expired_outputs as remove
+
+    removed = remove()
+    if removed:
+        logger.info("engine: removed %d expired output files", removed)
+    return removed

@@ -333,6 +333,17 @@ class OpenjourneyClient:
             raise MalformedResponse("The API's licence is not a JSON object.")
         return payload
 
+    def release_output(self, url: str) -> bool:
+        """Our engine's extension: DELETE a result file once it is stored elsewhere, so that
+        the engine's copy (a delivery cache) goes at once. Sent only for a link under this
+        API's own ``/files/`` (the hosted service delivers from a host of its own and is
+        sent nothing). True when sent; a file gone already answers 404 (NotFound).
+        """
+        if not url.startswith(f"{self.base_url}/files/"):
+            return False
+        self._request("DELETE", url, retries=0)
+        return True
+
     def download(
         self, url: str, *, max_bytes: int, allowed_hosts: set[str] | None = None
     ) -> tuple[bytes, str]:

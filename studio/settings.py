@@ -221,6 +221,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "engine-requeue-stale-jobs": {"task": "engine.tasks.requeue_stale_jobs", "schedule": 30.0},
+    # Output files past ENGINE_OUTPUT_TTL (engine/delivery.py).
+    "engine-remove-expired-outputs": {
+        "task": "engine.tasks.remove_expired_outputs",
+        "schedule": 600.0,
+    },
     "jobs-reconcile": {
         "task": "jobs.tasks.reconcile_jobs",
         "schedule": float(env_int("JOBS_RECONCILE_SECONDS", 10)),
@@ -295,6 +300,11 @@ ENGINE_FETCH_ALLOWED_ORIGINS = env_list("ENGINE_FETCH_ALLOWED_ORIGINS", [])
 ENGINE_FETCH_MAX_BYTES = env_int("ENGINE_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 ENGINE_FETCH_TIMEOUT = env_int("ENGINE_FETCH_TIMEOUT", 15)
 ENGINE_MAX_IMAGE_PIXELS = env_int("ENGINE_MAX_IMAGE_PIXELS", 40_000_000)
+# Output files are a delivery cache: a job's `output` is a signed link valid this many
+# seconds (a new one with each GET of the job; the owner's token needs none), and the file
+# is removed once the client deletes it (the studio does, once stored) or after the TTL.
+ENGINE_OUTPUT_LINK_SECONDS = env_int("ENGINE_OUTPUT_LINK_SECONDS", 900)
+ENGINE_OUTPUT_TTL = env_int("ENGINE_OUTPUT_TTL", 24 * 3600)
 # Faults on purpose, for reliability tests: a JSON list, see docs/engine.md.
 ENGINE_FAULTS = env_json("ENGINE_FAULTS", [])
 # A job not finished this many seconds after its last change is handed to a worker again.
