@@ -214,11 +214,8 @@ def output_file(request: HttpRequest, name: str) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     # Kept by the client that fetched it, no longer than its link lives.
     response["Cache-Control"] = f"private, max-age={settings.ENGINE_OUTPUT_LINK_SECONDS}"
-    if content_type == "image/svg+xml":
-        # An SVG opened directly must not run anything.
-        response["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-        )
+    # A file opened directly (an SVG above all) must not run anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 
 

@@ -66,6 +66,7 @@ def test_the_jobs_output_is_a_link_any_client_can_get(client, done, owner_token)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PNG
     assert response["Cache-Control"] == "private, max-age=900"
+    assert response["Content-Security-Policy"].endswith("; sandbox")
 
 
 def test_the_owners_token_needs_no_link(client, done, owner_token):
