@@ -1,11 +1,13 @@
 """A generation while two utility jobs wait on image links that send a byte a second.
 
     .venv/bin/python bench/slow_links.py [--rounds 3] [--fetch-timeout 15] [--interval 1]
+                                         [--link-seconds 600]
 
 Starts the real stack (uvicorn serving the studio and the engine, Celery workers as
 subprocesses) on a fresh database, and a slow HTTP server of its own on loopback (the
 engine is allowed to fetch from it: ENGINE_FETCH_ALLOWED_ORIGINS) whose answers send one
-byte every ``--interval`` seconds. Each round submits, through the engine's API, two
+byte every ``--interval`` seconds (for ``--link-seconds`` at most, then the rest at once,
+so that a fetch without a deadline ends too). Each round submits, through the engine's API, two
 ``utils/prompt-extract`` jobs whose links are on that server, waits until both downloads
 have started, then submits one ``flux/schnell`` generation and times it from its POST to
 ``succeeded`` (polling every 50 ms). Rows:
@@ -83,6 +85,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fetch-timeout", type=int, default=15, help="ENGINE_FETCH_TIMEOUT")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between bytes")
+    parser.add_argument(
+        "--link-seconds", type=float, default=600, help="a slow answer's longest drip"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     print(header("python bench/slow_links.py " + " ".join(sys.argv[1:])))
@@ -98,8 +103,7 @@ def main() -> int:
 
     issue_stack_token()
     rows = {}
-    # The links end on their own after 10 minutes at most (the rest sent at once).
-    with SlowServer(interval=args.interval, max_seconds=600) as slow:
+    with SlowServer(interval=args.interval, max_seconds=args.link_seconds) as slow:
         for name, utility_worker, slow_links in [
             ("generation alone", True, False),
             ("one worker for all", False, True),
