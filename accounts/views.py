@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import SignUpForm
-from studio.ratelimit import RateLimited, check_limit, client_address, count_attempt, too_many
+from studio.lib.ratelimit import RateLimited, check_limit, client_address, count_attempt, too_many
 
 SIGN_IN_MESSAGE = "Too many failed sign-ins: wait {seconds} seconds, then try again."
 

@@ -13,7 +13,7 @@ def follow_sleeping(upstream_id: str, counter_key: str, interval: float = 5.0) -
     import redis
     from django.conf import settings
 
-    from jobs.api import get_client
+    from jobs.upstream import get_client
 
     client = get_client()
     while True:

@@ -135,7 +135,7 @@ def main() -> int:
 
             from bench.baseline_tasks import follow_sleeping
             from engine.models import EngineJob
-            from jobs.api import get_client
+            from jobs.upstream import get_client
 
             settings.OPENJOURNEY_API_URL = f"{stack.url}/engine"
             settings.OPENJOURNEY_API_TOKEN = STACK_TOKEN

@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from gallery.access import get_images_for
 from gallery.search import ids_from
-from gallery.views import get_images_for
 from gallery.zips import archive_name, image_recipe
 from studio.urls import urlpatterns as studio_urlpatterns
 

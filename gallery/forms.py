@@ -1,4 +1,4 @@
-"""The gallery's forms: the search above the grid, collections, and bulk actions."""
+"""The gallery's forms: the search above the grid, collections, bulk actions, sharing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
 from gallery.models import Collection, Image
-from gallery.search import BadCursor, Cursor, ImageSearch, endpoints_of_family, family_choices
+from gallery.search import (
+    BadCursor,
+    Cursor,
+    ImageSearch,
+    endpoints_of_family,
+    family_choices,
+    ids_from,
+)
+from gallery.sharing import SHARE_LINK_DAYS
 from openjourney.catalog import ENDPOINTS
 from teams.models import Membership, Team
 
@@ -219,8 +227,6 @@ class BulkForm(forms.Form):
     from_collection = forms.CharField(required=False)
 
     def clean_ids(self) -> list[int]:
-        from gallery.search import ids_from
-
         values = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
         try:
             ids = ids_from(values)
@@ -256,3 +262,32 @@ class BulkForm(forms.Form):
         if action == "compare" and "ids" in data and len(data["ids"]) != 2:
             self.add_error("ids", "Select exactly two images to compare.")
         return data
+
+
+# --- sharing one image ------------------------------------------------------------------
+
+
+class ShareWithTeamForm(forms.Form):
+    """Where one of the user's images is shared: a team they edit, or private."""
+
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Share with")
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in Team.objects.editable_by(user)}
+        self.fields["team"].choices = [("", "Private (only me)")] + [
+            (pk, team.name) for pk, team in self.teams.items()
+        ]
+
+    def clean_team(self) -> Team | None:
+        pk = self.cleaned_data.get("team")
+        return self.teams.get(pk) if pk is not None else None
+
+
+class ShareLinkForm(forms.Form):
+    days = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(d, f"{d} day{'s' if d != 1 else ''}") for d in SHARE_LINK_DAYS],
+        initial=7,
+        label="Expires after",
+    )

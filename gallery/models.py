@@ -1,4 +1,5 @@
-"""Images: every result kept with its recipe, files stored with Django's storage API."""
+"""Images: every result kept with its recipe, files stored with Django's storage API; their
+favourites, collections and public links."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from studio.pk_urls import pk_url
+from studio.lib.pk_urls import pk_url
+from teams.models import CAN_EDIT, Membership
 
 
 class ImageQuerySet(models.QuerySet):
@@ -16,15 +18,11 @@ class ImageQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> ImageQuerySet:
         """Images the user may see: their own, and those of teams they belong to."""
-        from teams.models import Membership
-
         teams = Membership.objects.filter(user=user).values("team_id")
         return self.filter(models.Q(owner=user) | models.Q(team_id__in=teams))
 
     def editable_by(self, user) -> ImageQuerySet:
         """Images the user may change or delete: their own, and their teams' as an editor."""
-        from teams.models import CAN_EDIT, Membership
-
         teams = Membership.objects.filter(user=user, role__in=CAN_EDIT).values("team_id")
         return self.filter(models.Q(owner=user) | models.Q(team_id__in=teams))
 
@@ -126,7 +124,7 @@ class Image(models.Model):
         return pk_url("gallery:detail", self.pk)
 
     # The links every tile shows: properties rather than {% url %} tags, because a page of
-    # tiles would reverse them 150 times (studio/pk_urls.py).
+    # tiles would reverse them 150 times (studio/lib/pk_urls.py).
     @property
     def thumbnail_url(self) -> str:
         return pk_url("gallery:thumbnail", self.pk)
@@ -174,3 +172,34 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def live(self) -> ShareLinkQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ShareLink(models.Model):
+    """A public, expiring, revocable link to one image (the URL carries its id, signed)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The table it had in the teams app (moved without touching the data).
+        db_table = "teams_sharelink"
+
+    def __str__(self) -> str:
+        return f"Public link to image #{self.image_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and timezone.now() < self.expires_at

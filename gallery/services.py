@@ -23,6 +23,7 @@ from PIL import ImageOps, UnidentifiedImageError
 
 from gallery.models import Image
 from gallery.svg import UnsafeSvg, sanitise_svg
+from teams.models import Team
 
 THUMBNAIL_SIZE = 512
 RASTER_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif"}
@@ -156,8 +157,6 @@ def store_job_result(job, content: bytes, content_type: str) -> Image:
     # Saved to the job's team, unless its author has lost the right to add to it since.
     team = None
     if job.team_id is not None:
-        from teams.models import Team
-
         team = Team.objects.editable_by(job.owner).filter(pk=job.team_id).first()
     # The recipe travels in the file (gallery/metadata.py): two text chunks spliced in, the
     # image data untouched; the checksum and size below are those of the stored bytes.

@@ -1,5 +1,8 @@
 """The gallery: the user's images (searched, a keyset page at a time), one image, its files,
-favourites, collections, bulk actions (zip, collect, delete), compare, and signed links."""
+favourites, collections, bulk actions (zip, collect, delete), compare, and signed links.
+
+Access goes through gallery/access.py (another user's object answers 404); sharing an image
+has its own views (gallery/sharing_views.py)."""
 
 from __future__ import annotations
 
@@ -12,55 +15,23 @@ from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    StreamingHttpResponse,
-)
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gallery.access import get_collection_for, get_image_for, get_images_for
+from gallery.files import file_response
 from gallery.forms import MAX_BULK, BulkForm, CollectionForm, ImageFilterForm
+from gallery.image_page import collections_context, image_page_context
 from gallery.links import read_signed_value
-from gallery.models import Collection, Favourite, Image, ImageQuerySet
+from gallery.models import Collection, Favourite, Image
 from gallery.search import KeysetPage, for_grid, gallery_page, ids_from
 from gallery.zips import stream_zip
-from openjourney.catalog import UnknownEndpoint, get_endpoint
+from teams.access import get_team_for
 from teams.models import Membership, Team
-
-# --- access: one helper per model; another user's object is as absent as a missing one ----
-
-
-def get_image_for(user, pk: int, queryset: ImageQuerySet | None = None) -> Image:
-    """An image the user may see, or 404 (another user's is as absent as a missing one)."""
-    images = queryset if queryset is not None else Image.objects.all()
-    return get_object_or_404(images.visible_to(user), pk=pk)
-
-
-def get_editable_image_for(user, pk: int) -> Image:
-    """An image the user may change or delete, or 404."""
-    return get_object_or_404(Image.objects.editable_by(user), pk=pk)
-
-
-def get_images_for(user, ids: list[int], *, editable: bool = False) -> list[Image]:
-    """All of ``ids`` as images the user may see (or edit), newest first; one missing: 404."""
-    images = Image.objects.editable_by(user) if editable else Image.objects.visible_to(user)
-    found = list(
-        images.filter(pk__in=ids).select_related("owner", "team").order_by("-created_at", "-id")
-    )
-    if len(found) != len(set(ids)):
-        raise Http404("No such image.")
-    return found
-
-
-def get_collection_for(user, pk: int) -> Collection:
-    """The user's own collection, or 404: collections are never shared."""
-    return get_object_or_404(Collection, pk=pk, owner=user)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -73,28 +44,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 # --- files ----------------------------------------------------------------------------------
-
-
-MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-
-
-def file_response(name: str, content_type: str, *, download_name: str | None = None):
-    try:
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("The file is missing.") from None
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        as_attachment=download_name is not None,
-        filename=download_name or "",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    # Opened on its own, a file (an SVG above all) may not run or load anything, and is
-    # sandboxed: a unique origin, no access to the studio's cookies or pages.
-    response["Content-Security-Policy"] = MEDIA_CSP
-    return response
 
 
 @require_GET
@@ -149,8 +98,6 @@ def _grid(
     page, next_url, after = KeysetPage([], None), "", None
     if form.is_valid():
         # Another user's team or collection in the URL answers 404, through their helpers.
-        from teams.views import get_team_for  # teams.views imports this module
-
         team = None
         if form.cleaned_data["team"].isdigit():
             team = get_team_for(user, int(form.cleaned_data["team"]))
@@ -203,51 +150,12 @@ def image_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The full image, its recipe, its lineage, its star and its collections."""
-    user = request.user
-    image = get_image_for(user, pk, for_grid(Image.objects.select_related("job", "parent"), user))
-    try:
-        spec = get_endpoint(image.endpoint) if image.endpoint else None
-    except UnknownEndpoint:
-        spec = None
-    parent = None
-    if image.parent_id:
-        parent = Image.objects.visible_to(user).filter(pk=image.parent_id).first()
-    children = list(
-        for_grid(Image.objects.visible_to(user).filter(parent=image), user).order_by(
-            "-created_at", "-id"
-        )[:48]
+    """The full image, its recipe, its lineage, its star, its collections, its sharing and
+    what the apps above the gallery add (create's "Make again"): gallery/image_page.py."""
+    image = get_image_for(
+        request.user, pk, for_grid(Image.objects.select_related("job", "parent"), request.user)
     )
-    return render(
-        request,
-        "gallery/image_detail.html",
-        {
-            "image": image,
-            "spec": spec,
-            "params": sorted((k, v) for k, v in image.params.items() if k != "seed"),
-            "parent": parent,
-            "parent_hidden": bool(image.parent_id and parent is None),
-            "children": children,
-            "job": image.job if image.job_id and image.job.owner_id == user.pk else None,
-            "can_edit": Image.objects.editable_by(user).filter(pk=image.pk).exists(),
-            **_collections_context(user, image),
-        },
-    )
-
-
-def _collections_context(user, image: Image) -> dict:
-    collections = list(Collection.objects.filter(owner=user))
-    member_of = set(
-        Collection.images.through.objects.filter(
-            image_id=image.pk, collection__owner=user
-        ).values_list("collection_id", flat=True)
-    )
-    return {
-        "collections": collections,
-        "image_collections": [c for c in collections if c.pk in member_of],
-        "other_collections": [c for c in collections if c.pk not in member_of],
-        "collection_form": CollectionForm(owner=user, prefix="new"),
-    }
+    return render(request, "gallery/image_detail.html", image_page_context(request, image))
 
 
 @require_POST
@@ -298,7 +206,7 @@ def image_collections(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "Unknown action.")
     if request.htmx:
-        context = {"image": image, **_collections_context(user, image)}
+        context = {"image": image, **collections_context(user, image)}
         if new_form is not None:
             context["collection_form"] = new_form
         return render(request, "gallery/image_detail.html#collections", context)
@@ -469,7 +377,7 @@ def images_delete(request: HttpRequest) -> HttpResponse:
     images = get_images_for(user, ids, editable=True)
     if request.method == "GET":
         return _confirm_delete(request, images, back)
-    # The team's log hears of it through teams.signals; the files go after the commit.
+    # The team's log hears of it through gallery.signals; the files go after the commit.
     with transaction.atomic():
         Image.objects.filter(pk__in=[image.pk for image in images]).delete()
     messages.success(request, f"Deleted {_images_count(len(images))}.")

@@ -5,11 +5,16 @@ ones (oldest first, at most ``FOLLOW_BATCH``), polls them over a small thread po
 keep-alive connection pool, and moves each ``next_poll_at`` on: fast at first, backing off
 to ``FOLLOW_MAX_INTERVAL``, or as long as a ``Retry-After`` asks. The sweep's caller spaces
 sweeps so that polls never exceed ``FOLLOW_MAX_POLLS_PER_SECOND``.
+
+This module decides; it enqueues nothing. What a job needs next (its result saved, its
+upstream job cancelled) comes back as a ``FollowUp``, which jobs/tasks.py acts on.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +24,7 @@ from django.db import close_old_connections
 from django.db.models import F, Min
 from django.utils import timezone
 
+from jobs import upstream
 from jobs.events import publish_job
 from jobs.models import FOLLOWED, Job, Stage
 from openjourney.catalog import Output, get_endpoint
@@ -33,6 +39,16 @@ def poll_interval(poll_count: int) -> float:
     return min(FIRST_POLL_DELAY * 1.6**poll_count, settings.FOLLOW_MAX_INTERVAL)
 
 
+class FollowUp(enum.Enum):
+    """What a followed job needs next, done by a task."""
+
+    STORE_RESULT = "store-result"  # it succeeded: download and keep its output
+    CANCEL_UPSTREAM = "cancel-upstream"  # it failed here while the API still runs it
+
+
+FollowUpHandler = Callable[[int, FollowUp], None]
+
+
 @dataclass
 class SweepResult:
     polled: int
@@ -44,10 +60,8 @@ def _set(job_id: int, **fields) -> bool:
     return bool(Job.objects.filter(pk=job_id, status__in=FOLLOWED).update(**fields))
 
 
-def apply_job_info(job: Job, info: JobInfo) -> None:
-    """Record what the API said of a followed job; hand a success to the saver."""
-    from jobs.tasks import store_result
-
+def record_job_info(job: Job, info: JobInfo) -> FollowUp | None:
+    """Record what the API said of a followed job; say what it needs next, if anything."""
     now = timezone.now()
     fields: dict = {"poll_count": F("poll_count") + 1, "upstream_status": info.status[:20]}
     if info.steps:
@@ -93,15 +107,15 @@ def apply_job_info(job: Job, info: JobInfo) -> None:
             finished_at=now,
             next_poll_at=None,
         )
-    if _set(job.pk, **fields):
-        job.refresh_from_db()
-        publish_job(job)
-        if job.status == Stage.SAVING:
-            store_result.delay(job.pk)
-        elif job.status == Stage.FAILED and info.status in FOLLOWED:
-            from jobs.tasks import cancel_upstream
-
-            cancel_upstream.delay(job.pk)
+    if not _set(job.pk, **fields):
+        return None  # a cancel won meanwhile
+    job.refresh_from_db()
+    publish_job(job)
+    if job.status == Stage.SAVING:
+        return FollowUp.STORE_RESULT
+    if job.status == Stage.FAILED and info.status in FOLLOWED:
+        return FollowUp.CANCEL_UPSTREAM
+    return None
 
 
 def deadline_of(job: Job):
@@ -159,18 +173,19 @@ def apply_poll_error(job: Job, error: ApiError) -> None:
 
 
 def _poll(job: Job) -> tuple[Job, JobInfo | ApiError]:
-    from jobs.api import get_client
-
     try:
-        return job, get_client(job.team).get_job(job.upstream_id, retries=0)
+        return job, upstream.get_client(job.team).get_job(job.upstream_id, retries=0)
     except ApiError as error:
         return job, error
     finally:
         close_old_connections()
 
 
-def sweep(executor: ThreadPoolExecutor | None = None) -> SweepResult:
-    """Poll every followed job that is due (up to the batch size), once."""
+def sweep(follow_up: FollowUpHandler, executor: ThreadPoolExecutor | None = None) -> SweepResult:
+    """Poll every followed job that is due (up to the batch size), once.
+
+    ``follow_up(job_id, what)`` is called for each job that needs more, as soon as it does.
+    """
     now = timezone.now()
     due = list(
         Job.objects.filter(status__in=FOLLOWED, next_poll_at__lte=now)
@@ -184,7 +199,9 @@ def sweep(executor: ThreadPoolExecutor | None = None) -> SweepResult:
         try:
             for job, outcome in pool.map(_poll, due):
                 if isinstance(outcome, JobInfo):
-                    apply_job_info(job, outcome)
+                    step = record_job_info(job, outcome)
+                    if step is not None:
+                        follow_up(job.pk, step)
                 else:
                     apply_poll_error(job, outcome)
         finally:

@@ -8,9 +8,16 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from gallery.links import signed_media_url
+from gallery.metadata import signed_link_name
+from gallery.models import Image
 from jobs.events import publish_job
 from jobs.models import ACTIVE, Job, Stage
+from jobs.quota import claim_team_jobs
+from jobs.tasks import cancel_upstream, submit_job
 from openjourney.catalog import SEED_MAX, Endpoint
+from teams.activity import note_generated
+from teams.models import Team
 
 MAX_BATCH = 8
 
@@ -28,8 +35,6 @@ def batch_seeds(count: int, seed: int | None, locked: bool) -> list[int]:
 
 
 def enqueue_submit(job: Job) -> None:
-    from jobs.tasks import submit_job
-
     transaction.on_commit(lambda: submit_job.delay(job.pk))
 
 
@@ -47,7 +52,7 @@ def create_jobs(
 
     The studio always sends a seed where the endpoint takes one, so that every stored
     image can be made again exactly. With a ``team`` ("save to"), the owner must be one of
-    its editors and within its daily quota (teams.services.TeamSubmitRefused otherwise,
+    its editors and within its daily quota (jobs.quota.TeamSubmitRefused otherwise,
     nothing created); the check and the jobs share one transaction, the member's row locked.
     """
     count = max(1, min(count, MAX_BATCH))
@@ -58,8 +63,6 @@ def create_jobs(
     jobs = []
     with transaction.atomic():
         if team is not None:
-            from teams.services import claim_team_jobs
-
             claim_team_jobs(team, owner, count)
         for seed in seeds:
             data = dict(body)
@@ -79,16 +82,12 @@ def create_jobs(
             enqueue_submit(job)
             jobs.append(job)
         if team is not None:
-            from teams.services import note_generated
-
             note_generated(team, owner, endpoint.display_title, count, str(body.get("prompt", "")))
     return jobs
 
 
 def cancel_job(job: Job) -> Job:
     """Stop following a job; ask the upstream to cancel it where it can."""
-    from jobs.tasks import cancel_upstream
-
     updated = Job.objects.filter(pk=job.pk, status__in=ACTIVE).update(
         status=Stage.CANCELLED, finished_at=timezone.now(), next_poll_at=None
     )
@@ -108,14 +107,9 @@ def retry_job(job: Job) -> Job:
     """A new job with the same input (and seed) as ``job``.
 
     The same team when the owner may still generate into it (its quota applies: a refusal
-    raises teams.services.TeamSubmitRefused); our signed image links, which expire, are
+    raises jobs.quota.TeamSubmitRefused); our signed image links, which expire, are
     signed afresh, and only while the owner may still see those images.
     """
-    from gallery.links import signed_media_url
-    from gallery.metadata import signed_link_name
-    from gallery.models import Image
-    from teams.models import Team
-
     body = dict(job.input)
     for spec in job.spec.image_fields:
         name = signed_link_name(body.get(spec.name))

@@ -1,7 +1,8 @@
 """Celery tasks of the studio's jobs: submit, follow, store; and a reconciler for lost work.
 
 Every task takes a job id, re-reads the row, and does nothing when the job has moved on,
-so a message delivered twice is harmless.
+so a message delivered twice is harmless. This is the one module that enqueues them: the
+follower (jobs/follow.py) says what a job needs next, ``follow_up`` sends it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F
 from django.utils import timezone
 
+from gallery.models import Image
+from gallery.services import InvalidResult, store_job_result
+from jobs import follow, upstream
 from jobs.events import publish_job
+from jobs.follow import FollowUp
 from jobs.models import FOLLOWED, Job, Stage
 from openjourney.client import (
     ApiError,
     DownloadTooSlow,
+    JobInfo,
     MalformedResponse,
     RateLimited,
     ServerError,
@@ -67,18 +73,31 @@ def validation_sentence(error: ValidationFailed) -> str:
     return "The API refused the request. " + "; ".join(parts)
 
 
+def follow_up(job_id: int, step: FollowUp) -> None:
+    """Enqueue what the follower decided a job needs next."""
+    if step is FollowUp.STORE_RESULT:
+        store_result.delay(job_id)
+    elif step is FollowUp.CANCEL_UPSTREAM:
+        cancel_upstream.delay(job_id)
+
+
+def apply_job_info(job: Job, info: JobInfo) -> None:
+    """Record what the API said of a followed job, and send what it needs next."""
+    step = follow.record_job_info(job, info)
+    if step is not None:
+        follow_up(job.pk, step)
+
+
 @shared_task(acks_late=True, **DATABASE_RETRY)
 def submit_job(job_id: int) -> None:
     """Send a queued job to the API once; a retry after a crash reuses its Idempotency-Key."""
-    from jobs.api import get_client
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status not in (Stage.QUEUED, Stage.SUBMITTING):
         return
     Job.objects.filter(pk=job_id).update(status=Stage.SUBMITTING, attempts=F("attempts") + 1)
     attempt = job.attempts + 1
     try:
-        client = get_client(job.team)
+        client = upstream.get_client(job.team)
         info = client.submit(job.endpoint, job.input, idempotency_key=str(job.submit_key))
     except RateLimited as error:
         Job.objects.filter(pk=job_id, status=Stage.SUBMITTING).update(status=Stage.QUEUED)
@@ -121,8 +140,6 @@ def submit_job(job_id: int) -> None:
     job.refresh_from_db()
     publish_job(job)
     if info.is_terminal and job.status in FOLLOWED:
-        from jobs.follow import apply_job_info
-
         apply_job_info(job, info)
     else:
         follow_jobs.delay()
@@ -148,8 +165,6 @@ def follow_jobs(chain: str | None = None) -> None:
     submit or the scheduler) starts one only when none holds the lease, so a chain whose
     message was lost is replaced within the lease's life.
     """
-    from jobs.follow import sweep
-
     store = _redis()
     lease = follow_lease_key()
     if chain is None:
@@ -166,7 +181,7 @@ def follow_jobs(chain: str | None = None) -> None:
 
     started = time.monotonic()
     try:
-        result = sweep()
+        result = follow.sweep(follow_up)
     except (OperationalError, InterfaceError):
         # The database went away for a moment: this chain (it keeps the lease) tries again.
         logger.warning("follower: the database is unavailable; sweeping again in 2 s")
@@ -189,10 +204,6 @@ def follow_jobs(chain: str | None = None) -> None:
 @shared_task(acks_late=True, **DATABASE_RETRY)
 def store_result(job_id: int) -> None:
     """Download a finished job's output, store it and make it a gallery image."""
-    from gallery.models import Image
-    from gallery.services import InvalidResult, store_job_result
-    from jobs.api import get_client
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status != Stage.SAVING:
         return
@@ -201,7 +212,7 @@ def store_result(job_id: int) -> None:
         return
     Job.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
     try:
-        content, content_type = get_client(job.team).download(
+        content, content_type = upstream.get_client(job.team).download(
             job.output_url, max_bytes=settings.STUDIO_MAX_RESULT_BYTES
         )
         store_job_result(job, content, content_type)
@@ -238,13 +249,11 @@ def _finish(job: Job) -> None:
 def release_upstream_output(job_id: int) -> None:
     """Have our engine remove its copy of a stored result (its files are a delivery cache:
     kept until then, or its ENGINE_OUTPUT_TTL). The hosted service is sent nothing."""
-    from jobs.api import get_client
-
     job = Job.objects.filter(pk=job_id).select_related("team").first()
     if job is None or not job.output_url:
         return
     try:
-        get_client(job.team).release_output(job.output_url)
+        upstream.get_client(job.team).release_output(job.output_url)
     except ApiError as error:
         # Gone already (404), or the engine is away: its TTL removes the file.
         logger.info("release of job %s's upstream output not possible: %s", job_id, error)
@@ -253,13 +262,11 @@ def release_upstream_output(job_id: int) -> None:
 @shared_task
 def cancel_upstream(job_id: int) -> None:
     """Ask the API to cancel (our engine can; the hosted service drops the result)."""
-    from jobs.api import get_client
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not job.upstream_id:
         return
     try:
-        get_client(job.team).cancel(job.upstream_id)
+        upstream.get_client(job.team).cancel(job.upstream_id)
     except ApiError as error:
         logger.info("upstream cancel of job %s not possible: %s", job_id, error)
 

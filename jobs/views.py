@@ -1,4 +1,5 @@
-"""The jobs pages: the list, one job, its live card, cancel and retry, and the event stream."""
+"""The jobs pages: the list, one job, its live card, cancel and retry, the event stream, and a
+team's usage (its jobs counted, at /teams/<pk>/usage: jobs/usage_urls.py)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, reswap
 
+from jobs.access import get_job_for
 from jobs.events import channel_for
 from jobs.models import Job, Stage
+from jobs.quota import TeamSubmitRefused
 from jobs.services import NotRetriable, cancel_job, retry_job
+from jobs.usage import team_usage
 from openjourney.catalog import ENDPOINTS
-from studio.ratelimit import RateLimited, limit_submits, too_many
+from studio.lib.ratelimit import RateLimited, limit_submits, too_many
+from teams.access import get_team_for, team_view
 
 ENDPOINT_SLUGS = frozenset(endpoint.slug for endpoint in ENDPOINTS)
 SSE_HEARTBEAT_SECONDS = 15
 SSE_MAX_SECONDS = 300  # the browser reconnects by itself; long streams are not kept forever
-
-
-def get_job_for(user, pk: int) -> Job:
-    """The user's job, or 404 (another user's job is as absent as a missing one)."""
-    return get_object_or_404(Job.objects.select_related("image"), pk=pk, owner=user)
 
 
 @require_GET
@@ -80,8 +80,6 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """The same input again, as a new job."""
-    from teams.services import TeamSubmitRefused
-
     job = get_job_for(request.user, pk)
     try:
         limit_submits(request.user)
@@ -90,7 +88,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
             response = render(request, "jobs/job_card.html", {"job": job, "notice": str(refusal)})
             response = reswap(response, "outerHTML")
         else:
-            response = render(request, "studio/rate_limited.html", {"message": str(refusal)})
+            response = render(request, "rate_limited.html", {"message": str(refusal)})
         return too_many(response, refusal)
     try:
         new = retry_job(job)
@@ -146,3 +144,26 @@ async def job_events(request: HttpRequest) -> StreamingHttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+# --- a team's usage -------------------------------------------------------------------------
+
+
+@team_view
+@require_GET
+def team_usage_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Jobs, successes and failures of the last 30 days, per member, model and day."""
+    team = get_team_for(request.user, pk)
+    member_id = None
+    raw = request.GET.get("member", "")
+    if raw.isdigit():
+        member_id = int(raw)
+    usage = team_usage(team, member_id=member_id)
+    selected = None
+    if member_id is not None:
+        selected = next((m for m in usage["members"] if m["user_id"] == member_id), None)
+        if selected is None:
+            member_id = None
+            usage = team_usage(team)
+    context = {"team": team, "usage": usage, "selected": selected}
+    return render(request, "jobs/team_usage.html", context)

@@ -15,7 +15,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 class ContentSecurityPolicyMiddleware:
     """Sends ``CONTENT_SECURITY_POLICY`` with every response that has none of its own.
 
-    Files set a stricter one themselves (gallery.views.file_response). Django's debug error
+    Files set a stricter one themselves (gallery.files.file_response). Django's debug error
     page runs inline scripts, so in debug a 500 goes out without the header.
     """
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "jobs",
     "gallery",
     "teams",
+    "create",
     "engine",
 ]
 
@@ -240,7 +241,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Caches: the default one is per process (the API's health badge); rate limits are counted
-# in Redis, so that every web process counts together (studio/ratelimit.py).
+# in Redis, so that every web process counts together (studio/lib/ratelimit.py).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {

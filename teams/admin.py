@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from teams.models import Activity, Invite, Membership, ShareLink, Team
+from teams.models import Activity, Invite, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,10 +32,3 @@ class InviteAdmin(admin.ModelAdmin):
     list_filter = ("role", "revoked")
     exclude = ("nonce",)
     readonly_fields = ("team", "created_by", "created_at", "uses")
-
-
-@admin.register(ShareLink)
-class ShareLinkAdmin(admin.ModelAdmin):
-    list_display = ("image", "created_by", "created_at", "expires_at", "revoked_at")
-    raw_id_fields = ("image",)
-    readonly_fields = ("created_by", "created_at")

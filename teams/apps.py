@@ -4,6 +4,3 @@ from django.apps import AppConfig
 class TeamsConfig(AppConfig):
     name = "teams"
     verbose_name = "Teams"
-
-    def ready(self) -> None:
-        from teams import signals  # noqa: F401  (connects the receivers)

@@ -1,11 +1,11 @@
-"""Forms of the team pages; the rules behind them live in teams/services.py."""
+"""Forms of the team pages; the rules behind them live in teams/membership.py and tokens.py."""
 
 from __future__ import annotations
 
 from django import forms
 
-from teams.models import Role, Team
-from teams.services import SHARE_LINK_DAYS, TOKEN_MAX_LENGTH
+from teams.models import Role
+from teams.tokens import TOKEN_MAX_LENGTH
 
 
 class TeamForm(forms.Form):
@@ -49,30 +49,4 @@ class QuotaForm(forms.Form):
         max_value=100_000,
         label="Daily jobs per member",
         help_text="Leave empty for no limit. The count starts again at midnight.",
-    )
-
-
-class ShareWithTeamForm(forms.Form):
-    """Where one of the user's images is shared: a team they edit, or private."""
-
-    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Share with")
-
-    def __init__(self, user, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.teams = {team.pk: team for team in Team.objects.editable_by(user)}
-        self.fields["team"].choices = [("", "Private (only me)")] + [
-            (pk, team.name) for pk, team in self.teams.items()
-        ]
-
-    def clean_team(self) -> Team | None:
-        pk = self.cleaned_data.get("team")
-        return self.teams.get(pk) if pk is not None else None
-
-
-class ShareLinkForm(forms.Form):
-    days = forms.TypedChoiceField(
-        coerce=int,
-        choices=[(d, f"{d} day{'s' if d != 1 else ''}") for d in SHARE_LINK_DAYS],
-        initial=7,
-        label="Expires after",
     )

@@ -104,7 +104,7 @@ INVITE_DAYS = 7
 class Invite(models.Model):
     """A link anyone signed in may use to join the team with ``role``, until revoked or expired.
 
-    The link carries this row's id signed (teams.services.invite_token); the row is the
+    The link carries this row's id signed (teams.membership.invite_token); the row is the
     source of truth for the role, the expiry and revocation.
     """
 
@@ -132,32 +132,3 @@ class Invite(models.Model):
     @property
     def is_live(self) -> bool:
         return not self.revoked and timezone.now() < self.expires_at
-
-
-class ShareLinkQuerySet(models.QuerySet):
-    def live(self) -> ShareLinkQuerySet:
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-
-
-class ShareLink(models.Model):
-    """A public, expiring, revocable link to one image (the URL carries its id, signed)."""
-
-    image = models.ForeignKey("gallery.Image", on_delete=models.CASCADE, related_name="share_links")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ShareLinkQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Public link to image #{self.image_id}"
-
-    @property
-    def is_live(self) -> bool:
-        return self.revoked_at is None and timezone.now() < self.expires_at

@@ -1,3 +1,6 @@
+"""The team pages. Under /teams/ as well: a team's usage (jobs/usage_urls.py) and sharing an
+image (gallery/sharing_urls.py), from the apps above teams (studio/urls.py)."""
+
 from django.urls import path
 
 from teams import views
@@ -8,7 +11,6 @@ urlpatterns = [
     path("new", views.team_create, name="create"),
     path("<int:pk>/", views.team_detail, name="detail"),
     path("<int:pk>/activity", views.team_activity, name="activity"),
-    path("<int:pk>/usage", views.team_usage_page, name="usage"),
     path("<int:pk>/leave", views.team_leave, name="leave"),
     path("<int:pk>/members/add", views.member_add, name="member-add"),
     path("<int:pk>/members/<int:user_id>/role", views.member_role, name="member-role"),
@@ -22,11 +24,4 @@ urlpatterns = [
     path("<int:pk>/settings/quota", views.team_quota, name="quota"),
     path("<int:pk>/delete", views.team_delete, name="delete"),
     path("join/<str:value>", views.invite_accept, name="join"),
-    path("images/<int:image_pk>/sharing", views.image_sharing, name="image-sharing"),
-    path("images/<int:image_pk>/share", views.image_share, name="image-share"),
-    path("images/<int:image_pk>/links", views.share_link_create, name="link-create"),
-    path("links/<int:pk>/revoke", views.share_link_revoke, name="link-revoke"),
-    # Public (no sign-in): one image behind a signed, expiring, revocable link.
-    path("s/<str:value>/", views.public_image, name="public-image"),
-    path("s/<str:value>/file", views.public_image_file, name="public-image-file"),
 ]

@@ -1,116 +1,54 @@
-"""Team pages: teams, members and invites, settings (token, quota), usage, activity, sharing.
+"""Team pages: teams, members and invites, settings (name, token, quota), the activity log.
 
-Permissions: a team the user is not in answers 404 everywhere (``get_team_for``); a member
-whose role does not allow an action gets a 403 page that says which role it needs.
+Permissions (teams/access.py): a team the user is not in answers 404 everywhere; a member
+whose role does not allow an action gets a 403 page that says which role it needs. A team's
+usage is the jobs app's page (jobs/views.py), sharing an image the gallery's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from gallery.models import Image
-from gallery.views import file_response, get_editable_image_for, get_image_for
+from teams.access import get_team_for, team_view
 from teams.forms import (
     InviteLinkForm,
     InviteMemberForm,
     QuotaForm,
     RoleForm,
-    ShareLinkForm,
-    ShareWithTeamForm,
     TeamForm,
     TokenForm,
 )
-from teams.models import CAN_EDIT, CAN_MANAGE, CAN_VIEW, Invite, Membership, Role, ShareLink, Team
-from teams.services import (
+from teams.membership import (
     InviteInvalid,
     TeamRuleError,
     accept_invite,
     add_member,
     change_role,
     create_invite,
-    create_share_link,
     create_team,
     delete_team,
     invite_token,
     leave_consequence,
     leave_team,
     read_invite,
-    read_share_link,
     remove_member,
-    remove_team_token,
     rename_team,
     revoke_invite,
-    revoke_share_link,
     set_quota,
-    set_team_token,
-    share_image,
-    share_link_token,
-    team_usage,
 )
+from teams.models import CAN_EDIT, CAN_MANAGE, Invite, Membership, Role, Team
+from teams.tokens import remove_team_token, set_team_token
 
 ACTIVITY_PER_PAGE = 25
 ROLE_ORDER = {Role.OWNER: 0, Role.EDITOR: 1, Role.VIEWER: 2}
-
-
-class RoleRequired(PermissionDenied):
-    """A member whose role does not allow the action; shown as a 403 page."""
-
-    def __init__(self, team: Team, message: str) -> None:
-        super().__init__(message)
-        self.team = team
-
-
-def _refusal(roles: set[str]) -> str:
-    if roles == CAN_MANAGE:
-        return "Only the team's owners can do this."
-    if roles == CAN_EDIT:
-        return "Only the team's owners and editors can do this; viewers can look but not change."
-    return "Your role in this team does not allow this."
-
-
-def get_team_for(user, pk: int, roles: set[str] = CAN_VIEW) -> Team:
-    """The team ``pk`` if ``user`` is a member with one of ``roles``.
-
-    Not a member: 404 (another's team is as absent as a missing one). A member with another
-    role: RoleRequired (403). The team comes back with ``my_role`` set.
-    """
-    membership = None
-    if getattr(user, "is_authenticated", False):
-        membership = Membership.objects.select_related("team").filter(team_id=pk, user=user).first()
-    if membership is None:
-        raise Http404("No such team.")
-    team = membership.team
-    team.my_role = membership.role
-    if membership.role not in roles:
-        raise RoleRequired(team, _refusal(roles))
-    return team
-
-
-def team_view(view: Callable) -> Callable:
-    """Shows a RoleRequired refusal as the team's 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except RoleRequired as refusal:
-            context = {"team": refusal.team, "message": str(refusal)}
-            return render(request, "teams/forbidden.html", context, status=403)
-
-    return wrapper
 
 
 # --- teams ----------------------------------------------------------------------------------
@@ -170,7 +108,7 @@ def _detail_context(request: HttpRequest, team: Team, **extra) -> dict:
         "can_manage": can_manage,
         "can_edit": team.my_role in CAN_EDIT,
         "members": _members(team),
-        "image_count": Image.objects.filter(team=team).count(),
+        "image_count": team.images.count(),
         "activity": _activity_page(request, team),
         "roles": Role.choices,
         "invite_form": InviteMemberForm(),
@@ -285,7 +223,7 @@ def team_leave(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "team": team,
         "consequence": consequence,
-        "image_count": Image.objects.filter(team=team).count(),
+        "image_count": team.images.count(),
     }
     if request.method == "GET":
         return render(request, "teams/team_leave.html", context)
@@ -425,154 +363,9 @@ def team_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete the team and its images, after a confirmation."""
     team = get_team_for(request.user, pk, CAN_MANAGE)
     if request.method == "GET":
-        context = {"team": team, "image_count": Image.objects.filter(team=team).count()}
+        context = {"team": team, "image_count": team.images.count()}
         return render(request, "teams/team_delete.html", context)
     name = team.name
     delete_team(team)
     messages.success(request, f"Deleted {name} and its images.")
     return redirect("teams:list")
-
-
-# --- usage ------------------------------------------------------------------------------
-
-
-@team_view
-@require_GET
-def team_usage_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Jobs, successes and failures of the last 30 days, per member, model and day."""
-    team = get_team_for(request.user, pk)
-    member_id = None
-    raw = request.GET.get("member", "")
-    if raw.isdigit():
-        member_id = int(raw)
-    usage = team_usage(team, member_id=member_id)
-    selected = None
-    if member_id is not None:
-        selected = next((m for m in usage["members"] if m["user_id"] == member_id), None)
-        if selected is None:
-            member_id = None
-            usage = team_usage(team)
-    context = {"team": team, "usage": usage, "selected": selected}
-    return render(request, "teams/team_usage.html", context)
-
-
-# --- one image: sharing with a team, public links -----------------------------------------
-
-
-def _sharing_context(request: HttpRequest, image: Image, **extra) -> dict:
-    user = request.user
-    is_author = image.owner_id == user.pk
-    can_link = Image.objects.editable_by(user).filter(pk=image.pk).exists()
-    links = []
-    if can_link:
-        for link in ShareLink.objects.live().filter(image=image):
-            url = reverse("teams:public-image", args=[share_link_token(link)])
-            links.append({"link": link, "url": request.build_absolute_uri(url)})
-    context = {
-        "image": image,
-        "is_author": is_author,
-        "can_link": can_link,
-        "share_form": ShareWithTeamForm(user, initial={"team": image.team_id})
-        if is_author
-        else None,
-        "link_form": ShareLinkForm(),
-        "links": links,
-        "error": "",
-    }
-    context.update(extra)
-    return context
-
-
-def _sharing_response(request: HttpRequest, image: Image, status: int = 200, **extra):
-    context = _sharing_context(request, image, **extra)
-    if request.htmx:
-        return render(request, "teams/image_sharing_page.html#panel", context, status=status)
-    return render(request, "teams/image_sharing_page.html", context, status=status)
-
-
-@require_GET
-def image_sharing(request: HttpRequest, image_pk: int) -> HttpResponse:
-    """Where an image is shared and its public links (the image page loads this panel)."""
-    image = get_image_for(request.user, image_pk)
-    return _sharing_response(request, image)
-
-
-@require_POST
-def image_share(request: HttpRequest, image_pk: int) -> HttpResponse:
-    """The author moves the image into one of their teams, or makes it private again."""
-    image = get_image_for(request.user, image_pk)
-    form = ShareWithTeamForm(request.user, request.POST)
-    if image.owner_id != request.user.pk:
-        return _sharing_response(
-            request,
-            image,
-            status=403,
-            error="Only the image's author can choose where it is shared.",
-        )
-    if not form.is_valid():
-        return _sharing_response(request, image, status=422, share_form=form)
-    try:
-        share_image(image, request.user, form.cleaned_data["team"])
-    except TeamRuleError as error:
-        return _sharing_response(request, image, status=422, error=str(error))
-    team = form.cleaned_data["team"]
-    notice = f"Shared with {team.name}." if team else "The image is private again."
-    if request.htmx:
-        return _sharing_response(request, image, notice=notice)
-    messages.success(request, notice)
-    return redirect(image)
-
-
-@require_POST
-def share_link_create(request: HttpRequest, image_pk: int) -> HttpResponse:
-    image = get_editable_image_for(request.user, image_pk)
-    form = ShareLinkForm(request.POST)
-    if not form.is_valid():
-        return _sharing_response(request, image, status=422, link_form=form)
-    create_share_link(image, request.user, form.cleaned_data["days"])
-    notice = "Public link made: anyone with it can see this image until it expires."
-    if request.htmx:
-        return _sharing_response(request, image, notice=notice)
-    messages.success(request, notice)
-    return redirect("teams:image-sharing", image.pk)
-
-
-@require_POST
-def share_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    link = get_object_or_404(ShareLink.objects.select_related("image"), pk=pk)
-    image = get_editable_image_for(request.user, link.image_id)
-    revoke_share_link(link, request.user)
-    notice = "The link no longer works."
-    if request.htmx:
-        return _sharing_response(request, image, notice=notice)
-    messages.success(request, notice)
-    return redirect("teams:image-sharing", image.pk)
-
-
-def _public_link(value: str) -> ShareLink:
-    link = read_share_link(value)
-    if link is None:
-        raise Http404("This link is not valid, has expired or was withdrawn.")
-    return link
-
-
-@login_not_required
-@require_GET
-def public_image(request: HttpRequest, value: str) -> HttpResponse:
-    """Anyone with a live link: the image and its prompt, nothing else."""
-    link = _public_link(value)
-    response = render(request, "teams/public_image.html", {"link": link, "value": value})
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
-
-
-@login_not_required
-@require_GET
-def public_image_file(request: HttpRequest, value: str) -> HttpResponse:
-    link = _public_link(value)
-    response = file_response(link.image.file.name, link.image.content_type)
-    # Short: a withdrawn link should stop working in browsers soon, not in an hour.
-    response["Cache-Control"] = "private, max-age=60"
-    response["X-Robots-Tag"] = "noindex"
-    return response

@@ -143,6 +143,35 @@ def owner_client(client, owner):
     return client
 
 
+def _signed_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def member_client(member):
+    return _signed_in(member)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _signed_in(viewer)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _signed_in(outsider)
+
+
+@pytest.fixture
+def no_submit(monkeypatch):
+    """Jobs are created but not sent: these tests are about the studio's side."""
+    monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
+
+
 @pytest.fixture(scope="session")
 def _celery_worker_session(redis_url, django_db_setup):
     """One real Celery worker (threads, on Redis) for the session, on a queue of its own.

@@ -28,7 +28,7 @@ def next_link(html: str) -> str | None:
 def test_empty_gallery_invites_to_create(owner_client):
     html = owner_client.get(LIST).content.decode()
     assert "Your gallery is empty" in html
-    assert reverse("studio:create") in html
+    assert reverse("create:index") in html
 
 
 def test_lists_own_images_newest_first_and_not_an_outsiders(owner_client, owner, outsider):

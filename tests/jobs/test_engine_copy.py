@@ -21,7 +21,7 @@ PNG = (FIXTURES / "coffee.png").read_bytes()
 
 def test_a_stored_result_leaves_the_engine(owner_client, studio_on_engine):
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/schnell"]), {"prompt": "a fox", "count": 1}
+        reverse("create:create-endpoint", args=["flux/schnell"]), {"prompt": "a fox", "count": 1}
     )
     job = wait_for_job_end(Job.objects.get(), 30)
     assert job.status == Stage.SUCCEEDED, job.error

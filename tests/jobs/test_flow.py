@@ -21,7 +21,7 @@ def finished(job: Job, timeout: float = 30) -> Job:
 
 def test_submit_follow_store_show(owner_client, owner, studio_on_engine):
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a red fox in the snow", "canvas": "Landscape", "count": 1},
     )
     job = Job.objects.get()
@@ -52,7 +52,7 @@ def test_submit_follow_store_show(owner_client, owner, studio_on_engine):
 
 def test_htmx_submit_returns_the_job_cards_at_once(owner_client, studio_on_engine):
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["sd/3.5/large"]),
+        reverse("create:create-endpoint", args=["sd/3.5/large"]),
         {"prompt": "a castle", "canvas": "Square", "count": 3, "seed": 10, "seed_locked": "on"},
         headers={"HX-Request": "true"},
     )
@@ -71,7 +71,7 @@ def test_htmx_submit_returns_the_job_cards_at_once(owner_client, studio_on_engin
 def test_random_seeds_without_lock(owner_client, studio_on_engine, monkeypatch):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a castle", "canvas": "Square", "count": 4},
     )
     seeds = [job.seed for job in Job.objects.all()]
@@ -79,7 +79,7 @@ def test_random_seeds_without_lock(owner_client, studio_on_engine, monkeypatch):
 
 
 def test_endpoint_without_seed_keeps_the_engines(owner_client, studio_on_engine):
-    owner_client.post(reverse("studio:create-endpoint", args=["flux/schnell"]), {"prompt": "a"})
+    owner_client.post(reverse("create:create-endpoint", args=["flux/schnell"]), {"prompt": "a"})
     job = finished(Job.objects.get())
     assert job.status == Stage.SUCCEEDED
     assert "seed" not in job.input
@@ -88,7 +88,7 @@ def test_endpoint_without_seed_keeps_the_engines(owner_client, studio_on_engine)
 
 def test_svg_result_stays_svg(owner_client, studio_on_engine):
     owner_client.post(
-        reverse("studio:create-endpoint", args=["re-craft/svg"]),
+        reverse("create:create-endpoint", args=["re-craft/svg"]),
         {"prompt": "a fox logo", "canvas": "Square", "style": "line_art", "model": "v3"},
     )
     job = finished(Job.objects.get())
@@ -106,7 +106,7 @@ def test_cancel_stops_a_job(owner_client, studio_on_engine):
 
     Fault.objects.create(kind="job_hangs", path="flux/dev")
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a", "canvas": "Square"},
     )
     job = Job.objects.get()
@@ -122,7 +122,7 @@ def test_cancel_stops_a_job(owner_client, studio_on_engine):
 
 def test_retry_makes_a_new_job_with_the_same_input(owner_client, studio_on_engine):
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a", "canvas": "Square", "seed": 99},
     )
     first = finished(Job.objects.get())
@@ -144,7 +144,7 @@ def test_upstream_failure_reads_as_a_sentence(owner_client, studio_on_engine):
 
     Fault.objects.create(kind="job_fails", path="flux/dev")
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a", "canvas": "Square"},
     )
     job = finished(Job.objects.get())
@@ -155,7 +155,7 @@ def test_upstream_failure_reads_as_a_sentence(owner_client, studio_on_engine):
 def test_other_users_job_is_404(client, outsider, owner_client, studio_on_engine, monkeypatch):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a", "canvas": "Square"},
     )
     job = Job.objects.get()
@@ -179,7 +179,7 @@ def test_retry_of_a_utility_job_signs_its_image_link_afresh(owner_client, owner,
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     image = create_image(owner, _png())
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "gallery", "image_image": image.pk},
     )
     first = Job.objects.get()
@@ -196,7 +196,7 @@ def test_retry_is_refused_when_the_image_it_used_is_gone(owner_client, owner, mo
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     image = create_image(owner, _png())
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "gallery", "image_image": image.pk},
     )
     first = Job.objects.get()
@@ -211,7 +211,7 @@ def test_retry_keeps_the_team_while_the_owner_may_generate_into_it(
 ):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a", "canvas": "Square", "save_to": str(team.pk)},
     )
     first = Job.objects.get()

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import tasks
-from jobs.follow import apply_job_info, poll_interval
+from jobs.follow import poll_interval
 from jobs.models import Job, Stage
+from jobs.tasks import apply_job_info
 from openjourney.client import JobInfo
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from jobs import tasks
-from jobs.follow import apply_job_info
 from jobs.models import Job, Stage
+from jobs.tasks import apply_job_info
 from openjourney.client import JobInfo, RateLimited
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ class RateLimitedClient:
 def test_a_job_put_back_by_a_429_is_not_taken_for_lost(owner, sent, settings, monkeypatch):
     settings.JOBS_STALE_SECONDS = 60
     job = old_job(owner)
-    monkeypatch.setattr("jobs.api.get_client", lambda team=None: RateLimitedClient())
+    monkeypatch.setattr("jobs.upstream.get_client", lambda team=None: RateLimitedClient())
     tasks.submit_job(job.pk)
     assert sent == [("submit_job", job.pk)]  # its own retry, after Retry-After
     sent.clear()

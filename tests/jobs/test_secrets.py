@@ -19,7 +19,7 @@ from engine.models import ApiToken, EngineJob
 from gallery.models import Image
 from jobs.models import Job, Stage
 from teams.models import Activity, Team
-from teams.services import set_team_token
+from teams.tokens import set_team_token
 from tests.conftest import wait_for
 
 
@@ -35,12 +35,12 @@ def test_tokens_appear_in_no_page_log_or_row(
     caplog.set_level(logging.DEBUG)
     _, team_token = ApiToken.issue(engine_user, "the team's own")
     set_team_token(team, owner, team_token)
-    create = reverse("studio:create-endpoint", args=["flux/dev"])
+    create = reverse("create:create-endpoint", args=["flux/dev"])
     owner_client.post(create, {"prompt": "a fox", "canvas": "Square", "count": 2})
     owner_client.post(create, {"prompt": "a team fox", "canvas": "Square", "save_to": team.pk})
     # One that fails upstream, so error paths are logged and stored too.
     owner_client.post(
-        reverse("studio:create-endpoint", args=["utils/upscale"]),
+        reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "link", "image_url": "https://studio.invalid/none.png"},
     )
     wait_for(
@@ -56,7 +56,7 @@ def test_tokens_appear_in_no_page_log_or_row(
     image = Image.objects.first()
     pages = [
         reverse("studio:home"),
-        reverse("studio:create"),
+        reverse("create:index"),
         create,
         reverse("studio:health"),
         reverse("jobs:list"),
@@ -66,7 +66,7 @@ def test_tokens_appear_in_no_page_log_or_row(
         reverse("gallery:detail", args=[image.pk]),
         reverse("teams:detail", args=[team.pk]),
         reverse("teams:settings", args=[team.pk]),
-        reverse("teams:usage", args=[team.pk]),
+        reverse("usage:team", args=[team.pk]),
         reverse("teams:activity", args=[team.pk]),
     ]
     for url in pages:
@@ -92,9 +92,9 @@ def debug_client(settings, owner):
 @pytest.mark.django_db
 def test_debug_error_page_hides_the_site_token(debug_client, settings, monkeypatch):
     settings.OPENJOURNEY_API_TOKEN = "site-token-0123456789abcdef"
-    monkeypatch.setattr("jobs.api._clients", {})
+    monkeypatch.setattr("jobs.upstream._clients", {})
     # A failure while the client is made: get_client's frame, holding the token, is shown.
-    monkeypatch.setattr("jobs.api.OpenjourneyClient", int)
+    monkeypatch.setattr("jobs.upstream.OpenjourneyClient", int)
     response = debug_client.get(reverse("studio:health"))
     assert response.status_code == 500
     body = response.content.decode()
@@ -146,8 +146,8 @@ def test_debug_error_page_hides_passwords_inside_service_urls(debug_client, sett
             "LOCATION": "redis://user:cache-pass-0123456789@127.0.0.1:6379/1",
         },
     }
-    monkeypatch.setattr("jobs.api.OpenjourneyClient", int)
-    monkeypatch.setattr("jobs.api._clients", {})
+    monkeypatch.setattr("jobs.upstream.OpenjourneyClient", int)
+    monkeypatch.setattr("jobs.upstream._clients", {})
     response = debug_client.get(reverse("studio:health"))
     assert response.status_code == 500
     body = response.content.decode()

@@ -40,7 +40,7 @@ def test_the_run_that_loses_the_race_finishes_the_job_and_leaves_no_files(owner,
         status=Stage.SAVING,
         output_url="http://127.0.0.1:9/out.png",
     )
-    monkeypatch.setattr("jobs.api.get_client", lambda team=None: ClientThatLosesTheRace(job))
+    monkeypatch.setattr("jobs.upstream.get_client", lambda team=None: ClientThatLosesTheRace(job))
 
     store_result(job.pk)  # no IntegrityError escapes
 

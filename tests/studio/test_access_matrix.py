@@ -24,10 +24,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from engine.models import ApiToken, EngineJob, Status
 from gallery.links import signed_media_url
-from gallery.models import Collection, Favourite, Image
+from gallery.models import Collection, Favourite, Image, ShareLink
+from gallery.sharing import create_share_link, share_link_token
 from jobs.models import Job, Stage
-from teams.models import Invite, Membership, Role, ShareLink, Team
-from teams.services import create_invite, create_share_link, invite_token, share_link_token
+from teams.membership import create_invite, invite_token
+from teams.models import Invite, Membership, Role, Team
 from tests.factories import UserFactory
 from tests.teams.helpers import client_for, make_image, make_job
 
@@ -189,16 +190,16 @@ def media_value(w: World) -> str:
 # name -> the probes that reach its view with an object that is not the outsider's
 MATRIX: dict[str, list[Probe]] = {
     # made again
-    "studio:rerun": [post(url("studio:rerun", IMG))],
-    "studio:remix": [get(url("studio:remix", IMG))],
-    "studio:variations": [post(url("studio:variations", IMG), {"count": 2})],
-    "studio:send": [get(url("studio:send", IMG, lambda w: "utils/upscale"))],
-    "studio:send-faceswap": [
-        get(url("studio:send-faceswap", IMG)),
+    "create:rerun": [post(url("create:rerun", IMG))],
+    "create:remix": [get(url("create:remix", IMG))],
+    "create:variations": [post(url("create:variations", IMG), {"count": 2})],
+    "create:send": [get(url("create:send", IMG, lambda w: "utils/upscale"))],
+    "create:send-faceswap": [
+        get(url("create:send-faceswap", IMG)),
         # their own target, the owner's image as the face
         get(
             lambda w: (
-                reverse("studio:send-faceswap", args=[w.their_image.pk]) + f"?face={w.image.pk}"
+                reverse("create:send-faceswap", args=[w.their_image.pk]) + f"?face={w.image.pk}"
             )
         ),
     ],
@@ -278,14 +279,14 @@ MATRIX: dict[str, list[Probe]] = {
         ),
     ],
     # create: the owner's image as a utility's input is a form error, no job
-    "studio:create-endpoint": [
+    "create:create-endpoint": [
         post(
-            url("studio:create-endpoint", lambda w: "utils/upscale"),
+            url("create:create-endpoint", lambda w: "utils/upscale"),
             lambda w: {"image_source": "gallery", "image_image": w.image.pk},
             outsider=422,
         ),
         post(
-            url("studio:create-endpoint", lambda w: "flux/dev"),
+            url("create:create-endpoint", lambda w: "flux/dev"),
             lambda w: {"prompt": "a fox", "canvas": "Square", "save_to": w.team.pk},
             outsider=422,
         ),
@@ -293,7 +294,7 @@ MATRIX: dict[str, list[Probe]] = {
     # teams: the outsider is no member
     "teams:detail": [get(url("teams:detail", TEAM))],
     "teams:activity": [get(url("teams:activity", TEAM))],
-    "teams:usage": [get(url("teams:usage", TEAM, query="member={w.teammate.pk}"))],
+    "usage:team": [get(url("usage:team", TEAM, query="member={w.teammate.pk}"))],
     "teams:leave": [get(url("teams:leave", TEAM)), post(url("teams:leave", TEAM))],
     "teams:member-add": [
         post(url("teams:member-add", TEAM), {"username": "outsider", "role": "owner"})
@@ -327,12 +328,12 @@ MATRIX: dict[str, list[Probe]] = {
     "teams:quota": [post(url("teams:quota", TEAM), {"daily_job_quota": "1"})],
     "teams:delete": [get(url("teams:delete", TEAM)), post(url("teams:delete", TEAM))],
     # one image's sharing
-    "teams:image-sharing": [get(url("teams:image-sharing", IMG))],
-    "teams:image-share": [
-        post(url("teams:image-share", IMG), lambda w: {"team": w.their_team.pk}),
+    "sharing:image-sharing": [get(url("sharing:image-sharing", IMG))],
+    "sharing:image-share": [
+        post(url("sharing:image-share", IMG), lambda w: {"team": w.their_team.pk}),
     ],
-    "teams:link-create": [post(url("teams:link-create", IMG), {"days": 30})],
-    "teams:link-revoke": [post(url("teams:link-revoke", lambda w: w.link.pk))],
+    "sharing:link-create": [post(url("sharing:link-create", IMG), {"days": 30})],
+    "sharing:link-revoke": [post(url("sharing:link-revoke", lambda w: w.link.pk))],
     # signed values: a tampered one is refused; the true one works
     "teams:join": [
         get(
@@ -344,16 +345,20 @@ MATRIX: dict[str, list[Probe]] = {
             owner_url=lambda w: reverse("teams:join", args=[invite_token(w.invite)]),
         ),
     ],
-    "teams:public-image": [
+    "sharing:public-image": [
         get(
-            lambda w: reverse("teams:public-image", args=[tampered(share_link_token(w.link))]),
-            owner_url=lambda w: reverse("teams:public-image", args=[share_link_token(w.link)]),
+            lambda w: reverse("sharing:public-image", args=[tampered(share_link_token(w.link))]),
+            owner_url=lambda w: reverse("sharing:public-image", args=[share_link_token(w.link)]),
         )
     ],
-    "teams:public-image-file": [
+    "sharing:public-image-file": [
         get(
-            lambda w: reverse("teams:public-image-file", args=[tampered(share_link_token(w.link))]),
-            owner_url=lambda w: reverse("teams:public-image-file", args=[share_link_token(w.link)]),
+            lambda w: reverse(
+                "sharing:public-image-file", args=[tampered(share_link_token(w.link))]
+            ),
+            owner_url=lambda w: reverse(
+                "sharing:public-image-file", args=[share_link_token(w.link)]
+            ),
         )
     ],
     "signed-media": [
@@ -377,9 +382,9 @@ MATRIX: dict[str, list[Probe]] = {
 # URLs that name no object of a user's, and why they need no access check of their own.
 NO_OBJECT = {
     "studio:home": "the signed-in user's start page",
-    "studio:create": "the catalog's picker",
-    "studio:recall": "reads the uploaded file only",
-    "studio:validate": "validates a form; nothing saved (create-endpoint's rules)",
+    "create:index": "the catalog's picker",
+    "create:recall": "reads the uploaded file only",
+    "create:validate": "validates a form; nothing saved (create-endpoint's rules)",
     "studio:health": "the API's ping",
     "accounts:signup": "public",
     "accounts:login": "public",
@@ -431,7 +436,7 @@ def test_every_url_with_an_object_in_its_path_is_probed():
         for name, route in all_urls().items()
         if ("<" in route or "(?P" in route) and not name.startswith("admin:")
     }
-    exempt = {"studio:validate", "engine:submit", "engine:<unknown>"}
+    exempt = {"create:validate", "engine:submit", "engine:<unknown>"}
     assert with_object - exempt <= set(MATRIX)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from studio.ratelimit import client_address
+from studio.lib.ratelimit import client_address
 
 
 def request(remote: str = "10.0.0.2", forwarded: str | None = None):

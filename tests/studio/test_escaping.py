@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Collection
+from gallery.sharing import create_share_link, share_link_token
 from teams.models import Activity
-from teams.services import create_share_link, share_link_token
 from tests.teams.helpers import client_for, make_image, make_job
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +59,9 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
         "teams": me.get(reverse("teams:list")),
         "team": me.get(reverse("teams:detail", args=[team.pk])),
         "team activity": me.get(reverse("teams:activity", args=[team.pk])),
-        "team usage": me.get(reverse("teams:usage", args=[team.pk])),
-        "sharing panel": me.get(reverse("teams:image-sharing", args=[image.pk]), headers=hx),
-        "public page": client.get(reverse("teams:public-image", args=[share_link_token(link)])),
+        "team usage": me.get(reverse("usage:team", args=[team.pk])),
+        "sharing panel": me.get(reverse("sharing:image-sharing", args=[image.pk]), headers=hx),
+        "public page": client.get(reverse("sharing:public-image", args=[share_link_token(link)])),
         "admin teams": me.get(reverse("admin:teams_team_changelist")),
         "admin team": me.get(reverse("admin:teams_team_change", args=[team.pk])),
     }
@@ -69,7 +69,7 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
         assert response.status_code in (200, 286), where  # 286: htmx, stop polling
         assert_escaped(response.content.decode(), where)
     # A prompt typed into the create form comes back escaped with its errors.
-    form = me.post(reverse("studio:create-endpoint", args=["flux/dev"]), {"prompt": ATTACK})
+    form = me.post(reverse("create:create-endpoint", args=["flux/dev"]), {"prompt": ATTACK})
     assert form.status_code == 422
     assert_escaped(form.content.decode(), "create form")
 

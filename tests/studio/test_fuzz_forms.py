@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from create.forms import form_field_names
 from openjourney.catalog import ENDPOINTS
-from studio.forms import form_field_names
 from tests.teams.helpers import client_for, make_image
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +76,8 @@ def assert_no_500(response, data) -> None:
 def test_create_forms_never_fail(owner, endpoint):
     client = client_for(owner)
     names = sorted(form_field_names(endpoint))
-    url = reverse("studio:create-endpoint", args=[endpoint.slug])
-    validate = reverse("studio:validate", args=[endpoint.slug])
+    url = reverse("create:create-endpoint", args=[endpoint.slug])
+    validate = reverse("create:validate", args=[endpoint.slug])
 
     @FUZZ_EACH_FORM
     @given(st.dictionaries(st.sampled_from(names), nasty, max_size=len(names)))

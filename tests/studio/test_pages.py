@@ -9,7 +9,7 @@ from django.urls import reverse
 
 STUDIO_PAGES = [
     "studio:home",
-    "studio:create",
+    "create:index",
     "jobs:list",
     "gallery:list",
     "teams:list",

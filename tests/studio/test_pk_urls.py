@@ -19,7 +19,7 @@ from django.urls import (
 )
 
 from gallery.models import Image
-from studio.pk_urls import pk_url
+from studio.lib.pk_urls import pk_url
 
 ROUTES = ["gallery:detail", "gallery:thumbnail", "gallery:favourite", "jobs:detail"]
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from teams.services import create_share_link, share_link_token
+from gallery.sharing import create_share_link, share_link_token
 from tests.teams.helpers import client_for, make_image
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_templates_hold_no_inline_script_or_handler():
 
 @pytest.mark.parametrize(
     "name",
-    ["studio:home", "studio:create", "gallery:list", "jobs:list", "teams:list", "admin:index"],
+    ["studio:home", "create:index", "gallery:list", "jobs:list", "teams:list", "admin:index"],
 )
 def test_pages_allow_only_our_own_scripts(owner, name):
     owner.is_staff = owner.is_superuser = True
@@ -78,7 +78,7 @@ def test_media_files_are_sandboxed_and_not_sniffed(owner, client, svg):
     link = create_share_link(image, owner, 1)
     for response in (
         client_for(owner).get(reverse("gallery:file", args=[image.pk])),
-        client.get(reverse("teams:public-image-file", args=[share_link_token(link)])),
+        client.get(reverse("sharing:public-image-file", args=[share_link_token(link)])),
     ):
         assert response.status_code == 200
         assert response["X-Content-Type-Options"] == "nosniff"

@@ -7,16 +7,10 @@ from django.db import connection
 from django.urls import reverse
 
 from gallery.models import Image
+from teams.activity import record
+from teams.membership import accept_invite, change_role, create_invite, leave_team
 from teams.models import Activity, Role
-from teams.services import (
-    accept_invite,
-    change_role,
-    create_invite,
-    leave_team,
-    record,
-    remove_team_token,
-    set_team_token,
-)
+from teams.tokens import remove_team_token, set_team_token
 from tests.teams.helpers import html, make_image
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +25,7 @@ def entries(team) -> list[tuple[str | None, str, str]]:
 
 def test_generating_into_the_team_is_logged(member_client, member, team, no_submit):
     member_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a red fox in the snow", "canvas": "Square", "count": 2, "save_to": team.pk},
     )
     assert entries(team) == [
@@ -41,7 +35,7 @@ def test_generating_into_the_team_is_logged(member_client, member, team, no_subm
 
 def test_private_jobs_are_not_logged(member_client, team, no_submit):
     member_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a fox", "canvas": "Square", "save_to": ""},
     )
     assert entries(team) == []
@@ -49,7 +43,7 @@ def test_private_jobs_are_not_logged(member_client, team, no_submit):
 
 def test_sharing_and_unsharing_are_logged(member_client, member, team):
     image = make_image(member, prompt="a quiet harbour")
-    url = reverse("teams:image-share", args=[image.pk])
+    url = reverse("sharing:image-share", args=[image.pk])
     member_client.post(url, {"team": team.pk})
     member_client.post(url, {"team": ""})
     assert entries(team) == [

@@ -11,8 +11,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from teams.membership import create_invite, invite_token
 from teams.models import Activity, Invite, Role
-from teams.services import create_invite, invite_token
 from tests.teams.helpers import html
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_only_owners_make_and_revoke_links(
 
 
 def test_an_invite_of_another_team_cannot_be_revoked_through_mine(owner_client, outsider, team):
-    from teams.services import create_team
+    from teams.membership import create_team
 
     theirs = create_team(outsider, "Theirs")
     invite = create_invite(theirs, outsider, Role.VIEWER)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from teams.membership import TeamRuleError, remove_member
 from teams.models import Activity, Membership, Role, Team
-from teams.services import TeamRuleError, remove_member
 from tests.factories import UserFactory
 from tests.teams.helpers import client_for, html, join, make_image
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from gallery.models import Image
+from gallery.models import Image, ShareLink
 from jobs.models import Job
-from teams.models import Activity, Membership, Role, ShareLink, Team
+from teams.models import Activity, Membership, Role, Team
 from tests.teams.helpers import client_for, make_image
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ ACTIONS = {
     ),
     "generate into team": (
         lambda client, w: client.post(
-            reverse("studio:create-endpoint", args=["flux/dev"]),
+            reverse("create:create-endpoint", args=["flux/dev"]),
             {"prompt": "a fox", "canvas": "Square", "save_to": w.team.pk},
         ),
         (302, 302, 422, 422),
@@ -87,7 +87,7 @@ ACTIONS = {
         lambda w: not Image.objects.filter(pk=w.image.pk).exists(),
     ),
     "share team image by public link": (
-        _post(image_url("teams:link-create"), {"days": 7}),
+        _post(image_url("sharing:link-create"), {"days": 7}),
         (302, 302, 404, 404),
         lambda w: ShareLink.objects.filter(image=w.image).exists(),
     ),
@@ -123,7 +123,7 @@ ACTIONS = {
         lambda w: Team.objects.get(pk=w.team.pk).daily_job_quota == 4,
     ),
     "delete team": (_post(team_url("teams:delete")), (302, 403, 403, 404), team_gone),
-    "view usage": (_get(team_url("teams:usage")), (200, 200, 200, 404), None),
+    "view usage": (_get(team_url("usage:team")), (200, 200, 200, 404), None),
     "view activity": (_get(team_url("teams:activity")), (200, 200, 200, 404), None),
 }
 

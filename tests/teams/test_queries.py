@@ -7,9 +7,11 @@ import re
 
 import pytest
 
+from gallery.sharing import create_share_link
 from jobs.models import Job
+from teams.activity import record
+from teams.membership import create_invite
 from teams.models import Membership, Role, Team
-from teams.services import create_invite, create_share_link, record
 from tests.factories import UserFactory
 from tests.queries import assert_constant_queries
 from tests.teams.helpers import make_image

@@ -10,12 +10,12 @@ from django.urls import reverse
 from gallery.models import Image
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
+from teams.membership import change_role
 from teams.models import Role
-from teams.services import change_role
 from tests.conftest import wait_for
 from tests.teams.helpers import client_for, html, make_job, png_bytes
 
-CREATE = reverse("studio:create-endpoint", args=["flux/dev"])
+CREATE = reverse("create:create-endpoint", args=["flux/dev"])
 BODY = {"prompt": "a lighthouse at dawn", "canvas": "Square"}
 
 
@@ -42,7 +42,7 @@ def test_viewers_and_outsiders_only_get_private(viewer_client, outsider_client, 
 
 @pytest.mark.django_db
 def test_every_form_has_it_utilities_too(owner_client, team):
-    page = html(owner_client.get(reverse("studio:create-endpoint", args=["utils/upscale"])))
+    page = html(owner_client.get(reverse("create:create-endpoint", args=["utils/upscale"])))
     assert save_to_options(page)[1] == (str(team.pk), "Studio team")
 
 

@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from gallery.models import Image
+from teams.activity import record
 from teams.models import Activity, Membership, Team
-from teams.services import record
 from tests.teams.helpers import html, make_image
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_team_page_shows_members_roles_and_links(owner_client, team, member, vie
     page = html(response)
     assert f'href="/gallery/?team={team.pk}"' in page
     assert "Team gallery (1)" in page
-    assert f'href="{reverse("teams:usage", args=[team.pk])}"' in page
+    assert f'href="{reverse("usage:team", args=[team.pk])}"' in page
     assert f'href="{reverse("teams:settings", args=[team.pk])}"' in page
     assert 'name="role"' in page  # owners change roles here
 

@@ -10,12 +10,13 @@ from django.urls import reverse
 
 from engine.models import ApiToken, EngineJob
 from gallery.models import Image
-from jobs.api import get_client
 from jobs.models import Job, Stage
+from jobs.upstream import get_client
 from openjourney.client import Unauthorized
 from teams.crypto import TokenUnreadable, decrypt_token
+from teams.membership import create_invite
 from teams.models import Activity, Team
-from teams.services import create_invite, set_team_token, team_api_token
+from teams.tokens import set_team_token, team_api_token
 from tests.conftest import wait_for, wait_for_job_end
 from tests.factories import UserFactory
 from tests.teams.helpers import html, make_image, make_job
@@ -52,18 +53,18 @@ def test_token_never_appears_in_any_team_page(owner_client, owner, team, member,
     make_job(owner, team=team)
     create_invite(team, owner, "viewer")
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a fox", "canvas": "Square", "save_to": team.pk},
     )
     urls = [
         reverse("teams:list"),
         reverse("teams:detail", args=[team.pk]),
         reverse("teams:activity", args=[team.pk]),
-        reverse("teams:usage", args=[team.pk]),
+        reverse("usage:team", args=[team.pk]),
         reverse("teams:settings", args=[team.pk]),
         reverse("teams:leave", args=[team.pk]),
         reverse("teams:delete", args=[team.pk]),
-        reverse("teams:image-sharing", args=[image.pk]),
+        reverse("sharing:image-sharing", args=[image.pk]),
         reverse("gallery:detail", args=[image.pk]),
         reverse("jobs:list"),
     ]
@@ -159,7 +160,7 @@ def test_team_jobs_run_on_the_team_token(
     set_team_token(team, owner, team_raw)
 
     response = owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a lighthouse", "canvas": "Square", "save_to": team.pk},
     )
     assert response.status_code == 302
@@ -175,7 +176,7 @@ def test_team_jobs_run_on_the_team_token(
 
     # A private job still runs on the site's token.
     owner_client.post(
-        reverse("studio:create-endpoint", args=["flux/dev"]),
+        reverse("create:create-endpoint", args=["flux/dev"]),
         {"prompt": "a lighthouse", "canvas": "Square", "save_to": ""},
     )
     private = Job.objects.exclude(pk=job.pk).get()
