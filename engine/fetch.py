@@ -19,7 +19,8 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from engine.models import EngineJob
-from engine.render.utilities import UtilityError, open_image
+from engine.render.utilities.errors import UtilityError
+from engine.render.utilities.images import open_image
 from engine.studio_media import InvalidMediaLink, media_link_name
 from openjourney.links import ENGINE_FILES_PATH
 from openjourney.netcheck import UnsafeLink, check_link, default_port
