@@ -122,8 +122,9 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def bench_render(runs: int) -> str:
+    from engine.render.png import encode_png
     from engine.render.svg import SVG_STYLES, render_svg
-    from engine.render.text_to_image import encode_png, render_image
+    from engine.render.text_to_image import render_image
     from openjourney.catalog import get_endpoint
 
     rows = []

@@ -37,7 +37,8 @@ def run(job: EngineJob, user_id: int) -> RunResult:
         svg = render_svg(params, endpoint.size_for(params.get("canvas")))
         return RunResult(content=svg.encode(), extension="svg")
     if endpoint.is_model:
-        from engine.render.text_to_image import encode_png, render_image
+        from engine.render.png import encode_png
+        from engine.render.text_to_image import render_image
 
         folder = diffusers_folder(endpoint.slug)
         if folder is not None:
@@ -80,7 +81,7 @@ def progress_writer(job_id: str) -> Callable[[int, int], bool]:
 
 def _run_utility(slug: str, params: dict, user_id: int) -> RunResult:
     from engine.fetch import fetch_image
-    from engine.render.text_to_image import encode_png
+    from engine.render.png import encode_png
     from engine.render.utilities.clarify import clarify
     from engine.render.utilities.errors import UtilityError
     from engine.render.utilities.face_restore import face_restore

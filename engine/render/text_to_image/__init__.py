@@ -29,9 +29,9 @@ updated in place because chained temporaries of that size are slow to allocate),
 is upscaled with OpenCV's bicubic resize and then gets cheap full-size detail (unsharp mask,
 crisp star sprites, a tiled film grain).
 
-Timings: render_image + encode_png, time.perf_counter, best / median of 5 runs, pinned to
-one core (``taskset -c 1``) of a 2-core container that other jobs shared (load ~1.9), prompt
-"mountains at sunset over a lake":
+Timings: render_image + encode_png (engine/render/png.py), time.perf_counter, best / median
+of 5 runs, pinned to one core (``taskset -c 1``) of a 2-core container that other jobs
+shared (load ~1.9), prompt "mountains at sunset over a lake":
 
     flux/dev            1024x1024    86 /  87 ms   (render alone ~36 ms, the rest is PNG)
     flux/dev             768x1344    90 /  94 ms
@@ -67,7 +67,7 @@ from engine.render.prompt import (
 from engine.render.text_to_image.compose import _compose, _detail, _grade, _suppress
 from engine.render.text_to_image.effects import _EFFECTS
 from engine.render.text_to_image.emoji import _render_emoji
-from engine.render.text_to_image.finish import _finish, encode_png
+from engine.render.text_to_image.finish import _finish
 from engine.render.text_to_image.looks import _DEFAULT_MODELS, _resolve_look, _scheduler
 from engine.render.text_to_image.noise import _WORK_AREA, _digest, _rng
 from engine.render.text_to_image.palettes import _build_palette
@@ -80,7 +80,6 @@ __all__ = [
     "ENDPOINTS",
     "RECRAFT_STYLES",
     "SCHEDULERS",
-    "encode_png",
     "render_image",
 ]
 

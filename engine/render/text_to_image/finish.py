@@ -1,15 +1,11 @@
-"""Finishing at full size (upscale, sharpen, crisp stars, film grain, scanlines, seamless
-tiles, letterbox, pixel-art and voxel blocks) and the PNG encoding.
+"""Finishing at full size: upscale, sharpen, crisp stars, film grain, scanlines, seamless
+tiles, letterbox, pixel-art and voxel blocks.
 """
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from engine.render.text_to_image.noise import F32, _luma, _rng
 from engine.render.text_to_image.scene import _Scene
@@ -145,15 +141,3 @@ def _finish(s: _Scene, width: int, height: int) -> np.ndarray:
     if f.greyscale:
         full = cv2.cvtColor(cv2.cvtColor(full, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     return full
-
-
-def encode_png(image: Image.Image, text: dict[str, str] | None = None) -> bytes:
-    """PNG bytes (zlib level 1: fast and deterministic), with optional tEXt/iTXt chunks."""
-    info = None
-    if text:
-        info = PngInfo()
-        for k, v in text.items():
-            info.add_text(str(k), str(v))  # falls back to iTXt for non-Latin-1 values
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1, pnginfo=info)
-    return buf.getvalue()
