@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 
 import cv2
 import numpy as np
@@ -15,9 +14,13 @@ from PIL import Image
 from engine.render.utilities.errors import UtilityError
 from engine.render.utilities.faces import _detect_faces
 from engine.render.utilities.images import _gray, _resize_max, _split
-
-_PROMPT_KEYS = ("openjourney", "parameters", "invokeai_metadata")
-_A1111_END = re.compile(r"^\s*(Negative prompt:|Steps:)", re.IGNORECASE)
+from openjourney.pngtext import (
+    A1111_KEY,
+    INVOKEAI_KEY,
+    OPENJOURNEY_KEY,
+    parse_a1111,
+    parse_invokeai,
+)
 
 
 def _text_chunks(image: Image.Image) -> dict[str, str]:
@@ -56,32 +59,32 @@ def _prompt_from_openjourney(text: str) -> str | None:
 
 
 def _prompt_from_a1111(text: str) -> str | None:
-    lines = []
-    for line in text.splitlines():
-        if _A1111_END.match(line):
-            break
-        lines.append(line)
-    return _clean("\n".join(lines))
+    found = parse_a1111(text)
+    return _clean(found.prompt) if found is not None else None
 
 
 def _prompt_from_invokeai(text: str) -> str | None:
-    data = json.loads(text)
-    return _clean(data.get("positive_prompt")) if isinstance(data, dict) else None
+    found = parse_invokeai(text)
+    return _clean(found.prompt) if found is not None else None
 
 
 def read_embedded_prompt(image: Image.Image) -> str | None:
     """The generation prompt stored in the image's text chunks, or None.
 
-    Looks, in this order, at our ``openjourney`` chunk (JSON with ``"prompt"`` or
-    ``{"recipe": {"prompt": ...}}``), AUTOMATIC1111's ``parameters`` (the text before the
-    ``Negative prompt:`` / ``Steps:`` line) and InvokeAI's ``invokeai_metadata`` (JSON with
-    ``"positive_prompt"``). Malformed or empty chunks are skipped, never raised.
+    Looks, in this order, at the studio's ``openjourney`` chunk (JSON with ``"prompt"`` or
+    ``{"recipe": {"prompt": ...}}``), AUTOMATIC1111's ``parameters`` and InvokeAI's
+    ``invokeai_metadata`` (both read by openjourney/pngtext.py, as the studio's gallery reads
+    them). Malformed or empty chunks are skipped, never raised.
     """
     if not isinstance(image, Image.Image):
         raise UtilityError("The image is not an image.")
     chunks = _text_chunks(image)
-    readers = (_prompt_from_openjourney, _prompt_from_a1111, _prompt_from_invokeai)
-    for key, reader in zip(_PROMPT_KEYS, readers, strict=True):
+    readers = (
+        (OPENJOURNEY_KEY, _prompt_from_openjourney),
+        (A1111_KEY, _prompt_from_a1111),
+        (INVOKEAI_KEY, _prompt_from_invokeai),
+    )
+    for key, reader in readers:
         text = chunks.get(key)
         if text is None:
             continue
