@@ -5,11 +5,13 @@ A real uvicorn on the test database, as `make run` and compose start it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -21,9 +23,15 @@ from tests.factories import UserFactory
 from tests.stack import BASE_DIR, database_url, free_port
 
 
+@dataclass
+class EngineServer:
+    url: str
+    queue: str  # the engine's Celery queue (ENGINE_QUEUE), which no worker reads here
+
+
 @pytest.fixture
 def engine_server(transactional_db, redis_url, tmp_path):
-    """The base URL of ``uvicorn engine.asgi:application`` on the test database."""
+    """``uvicorn engine.asgi:application`` on the test database."""
     port = free_port()
     queue = f"engine-server-{uuid.uuid4().hex[:10]}"
     env = {
@@ -60,7 +68,7 @@ def engine_server(transactional_db, redis_url, tmp_path):
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield url
+        yield EngineServer(url, queue)
     finally:
         process.terminate()
         try:
@@ -71,33 +79,39 @@ def engine_server(transactional_db, redis_url, tmp_path):
         redis.Redis.from_url(redis_url).delete(queue)
 
 
-def test_the_engines_server_answers_the_engines_paths(engine_server):
+def test_the_engines_server_answers_the_engines_paths(engine_server, redis_url):
+    url = engine_server.url
     _, raw = ApiToken.issue(UserFactory(username="engine-caller"), "server test")
     auth = {"Authorization": f"Bearer {raw}"}
 
-    ping = httpx.get(f"{engine_server}/engine/v1/internal/ping")
+    ping = httpx.get(f"{url}/engine/v1/internal/ping")
     assert ping.status_code == 200 and ping.json()["status"] == "ok"
     # None of the studio's middleware ran: no session cookie, no page policy.
     assert "set-cookie" not in ping.headers
     assert "content-security-policy" not in ping.headers
 
     submitted = httpx.post(
-        f"{engine_server}/engine/v1/flux/dev",
+        f"{url}/engine/v1/flux/dev",
         json={"prompt": "a lighthouse", "canvas": "Square"},
         headers=auth,
     )
     assert submitted.status_code == 200, submitted.text
     job = submitted.json()
     assert job["status"] == Status.STARTING
-    assert job["urls"]["get"] == f"{engine_server}/engine/v1/job/{job['id']}"
+    assert job["urls"]["get"] == f"{url}/engine/v1/job/{job['id']}"
     assert EngineJob.objects.get(pk=job["id"]).input["prompt"] == "a lighthouse"
+    # Its task went to the engine's queue, as the shared settings route it.
+    message = json.loads(redis.Redis.from_url(redis_url).lindex(engine_server.queue, 0))
+    assert message["headers"]["task"] == "engine.tasks.run_job"
+    assert job["id"] in message["headers"]["argsrepr"]
     polled = httpx.get(job["urls"]["get"], headers=auth)
     assert polled.status_code == 200 and polled.json()["id"] == job["id"]
-    assert httpx.post(f"{engine_server}/engine/v1/flux/dev", json={}).status_code == 401
+    assert httpx.post(f"{url}/engine/v1/flux/dev", json={}).status_code == 401
 
 
 def test_the_engines_server_has_nothing_of_the_studios(engine_server):
+    url = engine_server.url
     for path in ("/gallery/", "/accounts/login/", "/admin/", "/", "/health/", "/media/signed/x"):
-        response = httpx.get(f"{engine_server}{path}")
+        response = httpx.get(f"{url}{path}")
         assert response.status_code == 404, path
         assert response.json() == {"detail": f"No endpoint at {path}."}
