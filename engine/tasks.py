@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from engine.backends import BackendError
 from engine.models import ACTIVE_STATUSES, EngineJob, FaultKind, Status
-from engine.render.utilities import UtilityError
+from engine.render.utilities.errors import UtilityError
 from openjourney.catalog import get_endpoint
 
 logger = logging.getLogger(__name__)

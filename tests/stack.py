@@ -2,8 +2,8 @@
 
 Browser tests and benchmarks use it: the page talks to a real ASGI server (server-sent
 events included) and jobs run in a separate worker process, as under `make run`. The engine
-is served by that same server, or with ``engine_apart`` by a uvicorn of its own, as
-`make run` starts it.
+is served by that same server, or with ``engine_apart`` by a uvicorn of its own serving only
+the engine (``engine.asgi``), as `make run` starts it.
 """
 
 from __future__ import annotations
@@ -146,8 +146,9 @@ def start_stack(
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers.
 
-    ``engine_apart``: the engine in a uvicorn of its own (process "engine"), the studio's
-    OPENJOURNEY_API_URL pointed at it, as `make run` starts it; else the web server serves it.
+    ``engine_apart``: the engine's own ASGI app (``engine.asgi``) in a uvicorn of its own
+    (process "engine"), the studio's OPENJOURNEY_API_URL pointed at it, as `make run` starts
+    it; else the web server serves it.
     ``utility_worker``: the engine's utility jobs on a worker of their own (process
     "utilities"), as `make run` runs them; else the engine's worker takes them too.
     """
@@ -198,7 +199,7 @@ def start_stack(
     }  # fmt: skip
     if engine_apart:
         commands["engine"] = [
-            sys.executable, "-m", "uvicorn", "studio.asgi:application",
+            sys.executable, "-m", "uvicorn", "engine.asgi:application",
             "--host", "127.0.0.1", "--port", str(engine_port), "--no-access-log",
         ]  # fmt: skip
     if engine_worker:

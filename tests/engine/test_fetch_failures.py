@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from engine.fetch import FetchRefused, fetch_image
-from engine.render.utilities import UtilityError
+from engine.render.utilities.errors import UtilityError
 from openjourney.netcheck import is_public_address
 from tests.engine.http_fixtures import FIXTURES, LoopbackServer
 from tests.slow_http import SlowServer
