@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -89,4 +92,26 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (env_str(name, default) or default).lower()
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def default_instance_name(data_dir: Path) -> str:
+    """An installation's name on a shared Redis: a short hash of its data folder's absolute
+    path, so two checkouts on one machine differ and every process of one agrees."""
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:10]
+    return f"studio-{digest}"
+
+
+def env_instance(name: str, data_dir: Path) -> str:
+    """``name`` (STUDIO_INSTANCE) if set, else the data folder's default; it names queues
+    and Redis keys, so only letters, digits, ``.``, ``_`` and ``-``."""
+    value = env_str(name) or default_instance_name(data_dir)
+    if not _INSTANCE_NAME.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: use 1-63 letters, digits, '.', '_' or '-' "
+            "(a letter or digit first)."
+        )
     return value

@@ -125,6 +125,23 @@ class Stack:
         return process
 
 
+def settings_in(env: dict[str, str], name: str) -> str:
+    """A setting as a process started with ``env`` sees it."""
+    code = (
+        f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
@@ -142,11 +159,14 @@ def start_stack(
     engine_worker: bool = False,
     scheduler: bool = False,
     engine_apart: bool = False,
+    default_queues: bool = False,
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers.
 
     ``engine_apart``: the engine in a uvicorn of its own (process "engine"), the studio's
     OPENJOURNEY_API_URL pointed at it, as `make run` starts it; else the web server serves it.
+    ``default_queues``: no queue of the stack's own; the settings name them (from the data
+    folder, ``workdir``) and the worker consumes them all, as the Procfile starts it.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -155,8 +175,11 @@ def start_stack(
     media_root = workdir / "media"
     media_root.mkdir(parents=True, exist_ok=True)
     queue = queue or f"stack-{uuid.uuid4().hex[:10]}"
+    # Settings that would give the stack another installation's names.
+    inherited_names = {"STUDIO_INSTANCE", "CELERY_QUEUE", "FOLLOW_QUEUE", "ENGINE_QUEUE"}
+    drop = {"DJANGO_ALLOW_ASYNC_UNSAFE", *(inherited_names if default_queues else ())}
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        **{k: v for k, v in os.environ.items() if k not in drop},
         "DJANGO_SETTINGS_MODULE": "studio.settings",
         "DEBUG": "1",
         "STUDIO_DATA_DIR": str(workdir),
@@ -172,6 +195,12 @@ def start_stack(
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
+    worker_queues = ["-Q", f"{queue},{queue}.follow", "--hostname", f"{queue}@%h"]
+    if default_queues:
+        for name in ("CELERY_QUEUE", "FOLLOW_QUEUE", "ENGINE_QUEUE"):
+            env.pop(name)
+        queue = settings_in(env, "CELERY_TASK_DEFAULT_QUEUE")
+        worker_queues = ["--hostname", f"worker-{uuid.uuid4().hex[:6]}@%h"]
     bin_dir = Path(sys.executable).parent
     commands = {
         "web": [
@@ -180,8 +209,8 @@ def start_stack(
         ],
         "worker": [
             str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
-            "--concurrency", str(worker_concurrency), "-Q", f"{queue},{queue}.follow",
-            "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip",
+            "--concurrency", str(worker_concurrency), *worker_queues,
+            "--without-mingle", "--without-gossip",
             *(worker_args or []),
         ],
     }  # fmt: skip
