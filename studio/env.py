@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import secrets
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -51,16 +54,43 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_required(name: str, *, debug_default: str | None, debug: bool) -> str:
-    """A secret: required outside debug, where a silent default would be a hole."""
+def read_or_create_key_file(path: Path) -> str:
+    """The secret kept in ``path``, made there on first use: random (50 url-safe bytes),
+    written mode 600 and put in place with a hard link, which fails when the file exists,
+    so processes starting together all end up with the one key that won."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp makes the file mode 600 before anything is written into it.
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with os.fdopen(handle, "w") as draft_file:
+                draft_file.write(secrets.token_urlsafe(50) + "\n")
+            with contextlib.suppress(FileExistsError):  # another process was first
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    value = path.read_text().strip()
+    if not value:
+        raise ImproperlyConfigured(f"The secret key file {path} is empty.")
+    return value
+
+
+def env_secret_key(name: str, *, key_file: Path, debug: bool) -> str:
+    """The site's secret key: the variable ``name``, else the one kept in ``key_file``.
+
+    `make run` writes that file on first start; in debug it is made on first use. Outside
+    debug a missing key is an error: no key is built into the code, for anyone to sign with.
+    """
     value = env_str(name)
     if value is not None:
         return value
-    if debug and debug_default is not None:
-        return debug_default
+    if debug or Path(key_file).exists():
+        return read_or_create_key_file(key_file)
     raise ImproperlyConfigured(
-        f"{name} must be set when DEBUG is off. "
-        f"Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        f"{name} must be set when DEBUG is off (or kept in {key_file}, which `make run` "
+        "writes). Generate one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 
 

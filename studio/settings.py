@@ -19,7 +19,7 @@ from studio.env import (
     env_json,
     env_list,
     env_mapping,
-    env_required,
+    env_secret_key,
     env_str,
 )
 
@@ -31,10 +31,16 @@ DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 # Every process of one installation must agree: set it where they run on several machines.
 STUDIO_INSTANCE = env_instance("STUDIO_INSTANCE", DATA_DIR)
 
-# Local runs default to debug; production sets DEBUG=0 and must then give every secret.
+# Debug by default for developers' tools (manage.py, the tests, a server started by
+# hand); `make run` and the Docker image run with DEBUG=0 unless told otherwise
+# (docs/security.md). Outside debug every secret must be given.
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_required(
-    "SECRET_KEY", debug_default="insecure-local-only-key-never-used-without-debug", debug=DEBUG
+# SECRET_KEY, else the key kept in SECRET_KEY_FILE (default: the data folder's
+# secret-key, which `make run` generates on first start, or debug on first use).
+SECRET_KEY = env_secret_key(
+    "SECRET_KEY",
+    key_file=Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret-key"))),
+    debug=DEBUG,
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
