@@ -87,18 +87,19 @@ def test_media_links_are_signed_with_the_installations_own_key(studio, stored_im
     from openjourney.links import MEDIA_LINK_PATH, MEDIA_LINK_SALT
 
     _, name = stored_image
-    key_file = studio.data_dir / "secret-key"
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    own_key = key_file.read_text().strip()
-    assert len(own_key) >= 50 and own_key != FORMER_PUBLIC_KEY
 
     def link(key: str) -> str:
         value = signing.dumps({"n": name}, key=key, salt=MEDIA_LINK_SALT, compress=True)
         return f"{studio.url}{MEDIA_LINK_PATH}{value}"
 
-    # A link forged with the key that was in the source leads nowhere...
+    # A link to another's image, forged with the key that was in the source, leads nowhere...
     assert httpx.get(link(FORMER_PUBLIC_KEY)).status_code == 404
-    # ...while the installation's own key is the one its web server checks.
+    # ...while the installation's own key, generated into its data folder, is the one its
+    # web server checks.
+    key_file = studio.data_dir / "secret-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    own_key = key_file.read_text().strip()
+    assert len(own_key) >= 50
     assert httpx.get(link(own_key)).status_code == 200
 
 
