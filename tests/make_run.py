@@ -91,6 +91,16 @@ class LaunchedStudio:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_output(self, text: str, timeout: float = 10) -> str:
+        """The launcher's output once it holds ``text`` (it prints each log a moment after
+        the process writes it)."""
+        deadline = time.monotonic() + timeout
+        while text not in (output := self.output()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not in make run's output:\n{output[-4000:]}")
+            time.sleep(0.2)
+        return output
+
     def start(self, timeout: float = 240) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
@@ -127,12 +137,17 @@ class LaunchedStudio:
         return {pid: argv_of(pid) for pid in descendants(self.process.pid)}
 
     def worker_pid(self) -> int | None:
-        """The Celery worker's main process (its pool's processes are its children)."""
+        """The Celery worker's main process: the one supervisord started (its pool's
+        processes are its children, and outlive it for a moment when it is killed)."""
         processes = self.processes()
         for pid, argv in processes.items():
             if "worker" in argv and any(a.endswith("celery") for a in argv[:2]):
-                parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
-                if int(parent) not in processes or "worker" not in processes[int(parent)]:
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                except OSError:
+                    continue
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                if any("supervisor.supervisord" in a for a in processes.get(parent, [])):
                     return pid
         return None
 

@@ -72,9 +72,8 @@ def test_a_killed_worker_is_started_again_and_a_job_still_completes(studio, pers
     assert all(alive(pid) for pid in others)
     assert httpx.get(f"{studio.url}/accounts/login/").status_code == 200
     # The supervisor says what happened, where make run's output is read.
-    output = studio.output()
-    assert "exited: worker (terminated by SIGKILL; not expected)" in output
-    assert "spawned: 'worker'" in output.split("exited: worker")[-1]
+    studio.wait_for_output("exited: worker (terminated by SIGKILL; not expected)")
+    assert "spawned: 'worker'" in studio.wait_for_output(f"with pid {replacement}")
     # And the new worker does the work.
     job = submit(person, "a harbour at night")
     assert wait_for_jobs(studio, [job]) == {job: "succeeded"}, studio.output()[-4000:]
@@ -117,9 +116,5 @@ def test_an_error_in_a_page_shows_the_branded_500_page(studio, person, stored_im
     finally:
         with studio.database() as db:
             db.execute("UPDATE gallery_image SET params = ? WHERE id = ?", [original, image_id])
-    # Logged for the administrator, with the traceback the page does not show (the
-    # launcher prints the web server's log a moment after it is written).
-    deadline = time.monotonic() + 10
-    while "AttributeError" not in studio.output():
-        assert time.monotonic() < deadline, studio.output()[-4000:]
-        time.sleep(0.2)
+    # Logged for the administrator, with the traceback the page does not show.
+    studio.wait_for_output("AttributeError")
