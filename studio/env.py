@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import secrets
-import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from studio.secret_key import read_or_create_key_file
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -52,28 +51,6 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def read_or_create_key_file(path: Path) -> str:
-    """The secret kept in ``path``, made there on first use: random (50 url-safe bytes),
-    written mode 600 and put in place with a hard link, which fails when the file exists,
-    so processes starting together all end up with the one key that won."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp makes the file mode 600 before anything is written into it.
-        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-        try:
-            with os.fdopen(handle, "w") as draft_file:
-                draft_file.write(secrets.token_urlsafe(50) + "\n")
-            with contextlib.suppress(FileExistsError):  # another process was first
-                os.link(draft, path)
-        finally:
-            os.unlink(draft)
-    value = path.read_text().strip()
-    if not value:
-        raise ImproperlyConfigured(f"The secret key file {path} is empty.")
-    return value
 
 
 def env_secret_key(name: str, *, key_file: Path, debug: bool) -> str:
