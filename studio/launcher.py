@@ -367,7 +367,6 @@ def run() -> int:
     # Read here, once, for the launcher and every process alike (supervisord reads no
     # .env): what is planned below (the engine's address, the Redis found or started) wins.
     apply_dotenv(BASE_DIR / ".env", os.environ)
-    os.environ.update(serving_defaults(os.environ))
     data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
     try:
         plan = plan_launch(os.environ)
@@ -377,6 +376,7 @@ def run() -> int:
     except LaunchError as exc:
         print(exc, file=sys.stderr)
         return 1
+    os.environ.update(serving_defaults(os.environ))
     data_dir.mkdir(parents=True, exist_ok=True)
     ensure_secret_key(os.environ, data_dir)
 

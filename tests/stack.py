@@ -125,6 +125,12 @@ class Stack:
         return process
 
 
+def _test_process_key() -> str:
+    from django.conf import settings
+
+    return settings.SECRET_KEY
+
+
 def settings_in(env: dict[str, str], name: str) -> str:
     """A setting as a process started with ``env`` sees it."""
     code = (
@@ -193,6 +199,9 @@ def start_stack(
         "OPENJOURNEY_API_TOKEN": STACK_TOKEN,
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        # The test process's key: sessions it makes (force_login) and what it signs or
+        # encrypts hold on the stack too, as within one installation.
+        "SECRET_KEY": _test_process_key(),
         **(extra_env or {}),
     }
     worker_queues = ["-Q", f"{queue},{queue}.follow", "--hostname", f"{queue}@%h"]
