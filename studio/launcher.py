@@ -27,6 +27,7 @@ from pathlib import Path
 
 import redis
 
+from studio.secret_key import read_or_create_key_file
 from studio.supervision import (
     STOP_WAIT_SECONDS,
     SUPERVISOR_NAME,
@@ -268,8 +269,6 @@ def serving_defaults(environ: Mapping[str, str]) -> dict[str, str]:
 def ensure_secret_key(environ: Mapping[str, str], data_dir: Path) -> Path | None:
     """The secret key's file unless ``SECRET_KEY`` is set: made on first start (random,
     mode 600) in the data folder, where every process's settings read it."""
-    from studio.secret_key import read_or_create_key_file
-
     if (environ.get("SECRET_KEY") or "").strip():
         return None
     key_file = Path(environ.get("SECRET_KEY_FILE") or data_dir / "secret-key")
