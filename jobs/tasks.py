@@ -150,11 +150,11 @@ def _redis() -> redis.Redis:
 
 
 def follow_lease_key() -> str:
-    """One follower per database: studios (or test runs) sharing a Redis don't collide."""
+    """One follower per installation and database: studios (or test runs) sharing a Redis
+    don't collide, even two whose databases have the same name on different servers."""
     name = str(connection.settings_dict.get("NAME", ""))
-    return (
-        "studio:follow:lease:" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
-    )
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{settings.STUDIO_INSTANCE}:studio:follow:lease:{digest}"
 
 
 @shared_task

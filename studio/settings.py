@@ -14,21 +14,33 @@ from kombu import Queue
 from studio.env import (
     env_bool,
     env_choice,
+    env_instance,
     env_int,
     env_json,
     env_list,
     env_mapping,
-    env_required,
+    env_secret_key,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# This installation's name on a Redis it may share with others (two checkouts on one
+# machine both find 127.0.0.1:6379): its queues, control and event exchanges, live-update
+# channels and keys are all named after it. Default: a hash of the data folder's path.
+# Every process of one installation must agree: set it where they run on several machines.
+STUDIO_INSTANCE = env_instance("STUDIO_INSTANCE", DATA_DIR)
 
-# Local runs default to debug; production sets DEBUG=0 and must then give every secret.
+# Debug by default for developers' tools (manage.py, the tests, a server started by
+# hand); `make run` and the Docker image run with DEBUG=0 unless told otherwise
+# (docs/security.md). Outside debug every secret must be given.
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_required(
-    "SECRET_KEY", debug_default="insecure-local-only-key-never-used-without-debug", debug=DEBUG
+# SECRET_KEY, else the key kept in SECRET_KEY_FILE (default: the data folder's
+# secret-key, which `make run` generates on first start, or debug on first use).
+SECRET_KEY = env_secret_key(
+    "SECRET_KEY",
+    key_file=Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret-key"))),
+    debug=DEBUG,
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -189,8 +201,13 @@ WHITENOISE_USE_FINDERS = DEBUG
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# One queue for every task; a separate name isolates a test run or a second studio.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# One queue for every task, named after the installation: a shared "celery" queue let the
+# workers of two studios on one Redis run each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", STUDIO_INSTANCE)
+# Remote control (ping, shutdown, revoke) and worker events stay within the installation:
+# Celery's default exchanges ("celery.pidbox", "celeryev") reach every worker on the Redis.
+CELERY_CONTROL_EXCHANGE = STUDIO_INSTANCE
+CELERY_EVENT_EXCHANGE = f"{STUDIO_INSTANCE}.events"
 # The follower has a queue of its own, so a backlog of saves never delays polling; the
 # engine's jobs may have workers of their own (ENGINE_QUEUE), as a separate service would.
 FOLLOW_QUEUE = env_str("FOLLOW_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}.follow")
@@ -247,7 +264,7 @@ CACHES = {
     "ratelimit": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env_str("RATELIMIT_REDIS_URL", REDIS_URL),
-        "KEY_PREFIX": "studio",
+        "KEY_PREFIX": STUDIO_INSTANCE,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     },
 }
