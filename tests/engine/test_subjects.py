@@ -219,3 +219,20 @@ def test_looks_and_styles_apply_to_the_subject() -> None:
     # Pixel art: neighbouring pixels repeat in the subject too.
     same = (np.asarray(pixel)[centre][:, 1:] == np.asarray(pixel)[centre][:, :-1]).all(-1).mean()
     assert same > 0.5
+
+
+def test_emoji_maker_draws_the_named_thing_glossy() -> None:
+    avocado = np.asarray(
+        render_image("sdxl/emoji", {"prompt": "an avocado", "seed": 1}, (128, 128))
+    )
+    face = np.asarray(render_image("sdxl/emoji", {"prompt": "a happy face", "seed": 1}, (128, 128)))
+    assert avocado.shape == (128, 128, 4)
+    opaque = avocado[..., 3] > 200
+    # An avocado is green where the smiley is yellow, and shaded: lit and dark sides.
+    g = avocado[..., :3][opaque].astype(np.float32)
+    assert (g[:, 1] > g[:, 0] + 20).mean() > 0.3
+    assert np.abs(face.astype(np.float32) - avocado).mean() > 20
+    lum = g.mean(axis=1)
+    assert lum.max() - np.percentile(lum, 50) > 60  # a specular highlight
+    # A soft shadow: half-transparent pixels under the sticker.
+    assert ((avocado[..., 3] > 10) & (avocado[..., 3] < 120)).mean() > 0.02

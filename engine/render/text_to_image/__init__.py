@@ -69,7 +69,8 @@ from engine.render.prompt import (
 from engine.render.subject_words import find_subjects
 from engine.render.text_to_image.compose import _compose, _detail, _grade, _suppress
 from engine.render.text_to_image.effects import _EFFECTS
-from engine.render.text_to_image.emoji import _render_emoji
+from engine.render.text_to_image.emoji import _emoji_object, _render_emoji
+from engine.render.text_to_image.emoji3d import render_drawing_emoji
 from engine.render.text_to_image.finish import _finish
 from engine.render.text_to_image.looks import _DEFAULT_MODELS, _resolve_look, _scheduler
 from engine.render.text_to_image.noise import _WORK_AREA, _digest, _rng
@@ -90,6 +91,9 @@ __all__ = [
 ENDPOINTS: tuple[str, ...] = tuple(e.slug for e in model_endpoints() if e.output is Output.PNG)
 SCHEDULERS: tuple[str, ...] = PONY_SCHEDULERS
 RECRAFT_STYLES: tuple[str, ...] = CATALOG_RECRAFT_STYLES
+
+
+_FACE_WORDS = frozenset({"face", "eyes", "smiley", "eye", "emoji"})
 
 
 def _content(traits: PromptTraits) -> str:
@@ -114,6 +118,14 @@ def render_image(endpoint: str, params: dict, size: tuple[int, int]) -> Image.Im
     unwanted = {d.drawing.name for d in find_subjects(traits.negative)}
     drawings = tuple(d for d in find_subjects(prompt) if d.drawing.name not in unwanted)
     if endpoint == "sdxl/emoji":
+        if (
+            drawings
+            and _emoji_object(traits.words) == "face"
+            and not _FACE_WORDS & set(traits.words)
+        ):
+            image = render_drawing_emoji(drawings[0], width, height)
+            image.info["Copyright"] = CREDIT
+            return image
         return _render_emoji(traits, key, width, height)
     # A colour bound to a subject tints that subject, not the scene's palette.
     bound = {d.colour_name for d in drawings if d.colour_name}
