@@ -54,6 +54,8 @@ TARGET_1MP_S = 0.150
 TARGET_4MP_S = 0.600
 TARGET_UPSCALE_X4_S = 1.0
 PROMPT = "mountains at sunset over a lake"
+# With drawn subjects (three drawings, five instances, shadows and a reflection).
+SUBJECT_PROMPT = "three cats, a red car and a sailboat by a lake"
 SEED = 1234
 POLL_INTERVAL_S = 0.05
 
@@ -128,10 +130,11 @@ def bench_render(runs: int) -> str:
     from openjourney.catalog import get_endpoint
 
     rows = []
-    for slug, canvas in RASTER_ROWS:
+    subject_rows = [(slug, canvas, SUBJECT_PROMPT) for slug, canvas in RASTER_ROWS[::4]]
+    for slug, canvas, prompt in [(s, c, PROMPT) for s, c in RASTER_ROWS] + subject_rows:
         endpoint = get_endpoint(slug)
         size = endpoint.size_for(canvas)
-        params = {"prompt": PROMPT, "canvas": canvas, "seed": SEED}
+        params = {"prompt": prompt, "canvas": canvas, "seed": SEED}
 
         def work(slug=slug, params=params, size=size) -> bytes:
             return encode_png(render_image(slug, params, size))
@@ -141,7 +144,7 @@ def bench_render(runs: int) -> str:
         median = statistics.median(timings)
         rows.append(
             [
-                f"{slug} {canvas}",
+                f"{slug} {canvas}" + (", subjects" if prompt == SUBJECT_PROMPT else ""),
                 f"{size[0]} x {size[1]}",
                 ms(median),
                 ms(percentile(timings, 0.95)),

@@ -7,10 +7,16 @@ import io
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+# Image.info keys a renderer sets that go into the file: the credit of the drawings it used.
+CREDIT_KEYS = ("Copyright",)
+
 
 def encode_png(image: Image.Image, text: dict[str, str] | None = None) -> bytes:
-    """PNG bytes (zlib level 1: fast and deterministic), with optional tEXt/iTXt chunks."""
+    """PNG bytes (zlib level 1: fast and deterministic), with optional tEXt/iTXt chunks,
+    and the image's own credit (``image.info["Copyright"]``) when it has one."""
     info = None
+    credit = {k: image.info[k] for k in CREDIT_KEYS if isinstance(image.info.get(k), str)}
+    text = {**credit, **(text or {})}
     if text:
         info = PngInfo()
         for k, v in text.items():

@@ -53,10 +53,12 @@ on a quiet core, to 357 ms, pro-ultra under load). The re-craft/svg renderer
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from PIL import Image
 
+from engine.render.drawings import CREDIT
 from engine.render.prompt import (
     COLOUR_MODIFIERS,
     COLOUR_WORDS,
@@ -64,9 +66,11 @@ from engine.render.prompt import (
     PromptTraits,
     analyse_prompt,
 )
+from engine.render.subject_words import find_subjects
 from engine.render.text_to_image.compose import _compose, _detail, _grade, _suppress
 from engine.render.text_to_image.effects import _EFFECTS
-from engine.render.text_to_image.emoji import _render_emoji
+from engine.render.text_to_image.emoji import _emoji_object, _render_emoji
+from engine.render.text_to_image.emoji3d import render_drawing_emoji
 from engine.render.text_to_image.finish import _finish
 from engine.render.text_to_image.looks import _DEFAULT_MODELS, _resolve_look, _scheduler
 from engine.render.text_to_image.noise import _WORK_AREA, _digest, _rng
@@ -89,6 +93,9 @@ SCHEDULERS: tuple[str, ...] = PONY_SCHEDULERS
 RECRAFT_STYLES: tuple[str, ...] = CATALOG_RECRAFT_STYLES
 
 
+_FACE_WORDS = frozenset({"face", "eyes", "smiley", "eye", "emoji"})
+
+
 def _content(traits: PromptTraits) -> str:
     """Prompt words that shape the layout (colour and mood words only tint it)."""
     skip = set(COLOUR_WORDS) | set(COLOUR_MODIFIERS) | set(MOOD_WORDS)
@@ -108,8 +115,24 @@ def render_image(endpoint: str, params: dict, size: tuple[int, int]) -> Image.Im
     seed = int(params.get("seed") or 0)
     model = str(params.get("model") or _DEFAULT_MODELS.get(endpoint, "")).lower()
     key = _digest("openjourney-render/1", endpoint, seed, model, _content(traits))
+    unwanted = {d.drawing.name for d in find_subjects(traits.negative)}
+    drawings = tuple(d for d in find_subjects(prompt) if d.drawing.name not in unwanted)
     if endpoint == "sdxl/emoji":
+        if (
+            drawings
+            and _emoji_object(traits.words) == "face"
+            and not _FACE_WORDS & set(traits.words)
+        ):
+            image = render_drawing_emoji(drawings[0], width, height)
+            image.info["Copyright"] = CREDIT
+            return image
         return _render_emoji(traits, key, width, height)
+    # A colour bound to a subject tints that subject, not the scene's palette.
+    bound = {d.colour_name for d in drawings if d.colour_name}
+    if bound:
+        traits = dataclasses.replace(
+            traits, colours=tuple(c for c in traits.colours if c[0] not in bound)
+        )
 
     guidance = params.get("guidance")
     guidance = min(20.0, max(1.0, float(guidance))) if guidance is not None else 7.5
@@ -131,6 +154,7 @@ def render_image(endpoint: str, params: dict, size: tuple[int, int]) -> Image.Im
     palette, scene = _build_palette(traits, _rng(key, "palette"), scene, weight)
     s = _Scene(wh, ww, key, traits, palette, look, sched, guidance)
     s.scene = scene
+    s.drawings = drawings if style != "digital_illustration/seamless" else ()
     s.finish.upscale = look.upscale
     _compose(s, style)
     _detail(s)
@@ -140,4 +164,7 @@ def render_image(endpoint: str, params: dict, size: tuple[int, int]) -> Image.Im
     if style is not None:
         _STYLES[style](s)
     _suppress(s)
-    return Image.fromarray(_finish(s, width, height))
+    image = Image.fromarray(_finish(s, width, height))
+    if s.drawn:
+        image.info["Copyright"] = CREDIT  # encode_png writes it as a PNG text chunk
+    return image

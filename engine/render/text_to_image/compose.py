@@ -9,6 +9,8 @@ import math
 import cv2
 import numpy as np
 
+from engine.render.drawings import word_set
+from engine.render.text_to_image.drawn import draw_subjects, still_life, underwater, weather
 from engine.render.text_to_image.land import _city, _ground, _mountains, _treeline, _trunks, _water
 from engine.render.text_to_image.noise import F32, _blur3, _fbm, _luma, _rng, _smooth
 from engine.render.text_to_image.palettes import _c, _darken, _hsv, _lighten, _mix
@@ -24,9 +26,21 @@ from engine.render.text_to_image.subjects import (
 )
 
 _LAND = frozenset({"mountain", "water", "forest", "city", "desert", "flowers", "snow"})
+# People words that make a portrait even when the prompt names other subjects too.
+_PEOPLE = word_set(
+    "woman man girl boy lady child king queen princess warrior knight samurai witch "
+    "wizard person people"
+)
+_SNOW = frozenset({"snow", "snowy", "snowing", "snowfall", "blizzard", "snowflakes"})
+_RAIN = frozenset({"rain", "rainy", "raining", "rainfall", "drizzle", "downpour", "rainstorm"})
 
 
 def _compose(s: _Scene, style: str | None) -> None:
+    _compose_scene(s, style)
+    _weather(s)
+
+
+def _compose_scene(s: _Scene, style: str | None) -> None:
     subj = s.subjects
     if style == "digital_illustration/80s":
         s.kind = "synthwave"
@@ -37,10 +51,22 @@ def _compose(s: _Scene, style: str | None) -> None:
         _pattern(s)
         return
     studio = style == "realistic_image/studio_portrait"
-    if studio or ("figure" in subj and not (subj & _LAND)):
+    main = s.drawings[0].drawing.kind if s.drawings else None
+    person = not s.drawings or bool(_PEOPLE & set(s.traits.words))
+    sea_only = not (subj & (_LAND - {"water"})) and "underwater" not in s.traits.words
+    if studio or ("figure" in subj and not (subj & _LAND) and person):
         s.kind = "portrait"
         _portrait(s, studio)
-    elif subj & _LAND or subj & {"sun", "moon", "clouds"}:
+        return
+    if main == "underwater" and (sea_only or "underwater" in s.traits.words):
+        s.kind = "underwater"
+        underwater(s)
+        draw_subjects(s)
+    elif main == "object" and not (subj & _LAND):
+        s.kind = "still life"
+        still_life(s)
+        draw_subjects(s)
+    elif subj & _LAND or subj & {"sun", "moon", "clouds"} or main is not None:
         _landscape(s)
     elif "stars" in subj:
         if s.scene == "space" or "space" in s.traits.scenes:
@@ -60,6 +86,15 @@ def _landscape(s: _Scene) -> None:
     forest, city, desert = "forest" in subj, "city" in subj, "desert" in subj
     flowers, snow = "flowers" in subj, "snow" in subj
     sky_only = not (water or mount or forest or city or desert or flowers or snow)
+    kinds = {d.drawing.kind for d in s.drawings}
+    main = s.drawings[0].drawing.kind if s.drawings else None
+    if sky_only and main in ("water", "underwater"):
+        water, sky_only = True, False
+    hz_set = False
+    if sky_only and main is not None and main not in ("sky", "water", "underwater"):
+        sky_only = False  # subjects on the ground: a meadow and far hills
+        mount = hz_set = True
+        s.hz = float(rng.uniform(0.55, 0.64))
     if sky_only:  # sun, moon, clouds or stars alone: the seed picks a sea or hills below
         water = bool(rng.random() < 0.45) or "mountain" in s.traits.negative_subjects
         mount = not water
@@ -70,6 +105,8 @@ def _landscape(s: _Scene) -> None:
     interior = forest and not (water or mount or city or desert) and rng.random() < 0.6
     if interior:
         s.hz = 0.8
+    elif hz_set:
+        pass
     elif sky_only:
         s.hz = float(rng.uniform(0.64, 0.76))
     elif water and not (mount or city):
@@ -99,6 +136,7 @@ def _landscape(s: _Scene) -> None:
         _trunks(s)
     else:
         foreground = (mount or desert) and not (water or forest or city or flowers)
+        foreground = foreground and not kinds & {"ground", "building", "object"}
         if mount or desert:
             _mountains(
                 s,
@@ -122,8 +160,30 @@ def _landscape(s: _Scene) -> None:
             _water(s)
         if flowers and not water:
             _meadow(s)
+        if water and kinds & {"ground", "building", "object"}:
+            _shore(s)
+    draw_subjects(s)
     if "figure" in subj:
         _figure(s, large=False)
+
+
+def _shore(s: _Scene) -> None:
+    """A near bank for subjects that stand by the water."""
+    top = F32(0.8) + (s.fbm("shore", 3.0, 3)[0:1] - 0.5) * F32(0.05)
+    bank = s.aa(s.Y - top) * np.ones((1, s.w), F32)
+    col = _mix(s.p.land_near, _c((0.3, 0.35, 0.2)), 0.3)
+    s.gradient_field(_lighten(col, 0.1), _darken(col, 0.4), _smooth(0.78, 1.0, s.Y))
+    s.paint(s.fld, bank)
+    s.cover(bank, 0.2)
+    s.ground_top = 0.8
+
+
+def _weather(s: _Scene) -> None:
+    words = set(s.traits.words)
+    if s.kind in ("landscape", "still life") and words & _SNOW:
+        weather(s, "snow")
+    elif s.kind in ("landscape", "still life", "portrait") and words & _RAIN:
+        weather(s, "rain")
 
 
 def _portrait(s: _Scene, studio: bool) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from engine.render.prompt import (
     PromptTraits,
 )
+from engine.render.subject_words import Subject
 from engine.render.text_to_image.looks import _Look, _Sched
 from engine.render.text_to_image.noise import F32, _fbm, _rng
 from engine.render.text_to_image.palettes import Colour, _col3, _Palette
@@ -52,6 +53,9 @@ class _Scene:
         self.kind = "landscape"
         self.subjects = set(traits.subjects)
         self.scene: str | None = None
+        self.drawings: tuple[Subject, ...] = ()  # the library's subjects to draw
+        self.drawn = False  # whether a drawing went in (the image then credits it)
+        self.ground_top: float | None = None  # where subjects stand, when not the horizon
         self.finish = _Finish(grain=look.grain + sched.grain, sharpen=look.sharpen)
 
     # -- randomness and noise -------------------------------------------------
