@@ -170,3 +170,15 @@ def test_the_stored_type_is_the_bytes_type_whatever_was_declared(owner):
     for content in (GARBAGE, TRUNCATED_PNG, b"<html><body>hi</body></html>"):
         with pytest.raises(InvalidResult):
             create_image(owner, content)
+
+
+def test_a_refusal_when_storing_is_a_form_error_too(owner_client, monkeypatch):
+    """Should the form's look at the bytes and the gallery's ever disagree, the gallery's
+    refusal is still said under the upload, and nothing is kept."""
+    monkeypatch.setattr("create.forms.sniff_image", lambda content: "raster")
+    monkeypatch.setattr("create.forms.decode_raster", lambda content, max_pixels: None)
+    data = {"image_source": "upload", "image_upload": upload("garbage-as-png")}
+    response = utility_post(owner_client, "utils/upscale", data)
+    assert response.status_code == 422
+    assert field_error(response, "image_upload") == "The file is not an image the studio can read."
+    assert not Job.objects.exists() and not Image.objects.exists()
