@@ -25,7 +25,7 @@ class UploadRefused(Exception):
 def image_link(owner, value: object, name: str = "image") -> tuple[str, Image | None]:
     """The URL to send for image input ``name``, and the gallery image it is (if any)."""
     if isinstance(value, Image):
-        return signed_media_url(value.file.name), value
+        return signed_media_url(value.file.name, owner.pk), value
     if isinstance(value, str):
         return value, None
     # An upload: kept in the gallery, so the result can point back at it. The form looked
@@ -34,7 +34,7 @@ def image_link(owner, value: object, name: str = "image") -> tuple[str, Image | 
         upload = create_image(owner, value.read())
     except InvalidResult as refusal:
         raise UploadRefused(f"{name}_upload", str(refusal)) from None
-    return signed_media_url(upload.file.name), upload
+    return signed_media_url(upload.file.name, owner.pk), upload
 
 
 def parent_input(endpoint: Endpoint) -> str | None:

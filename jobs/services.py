@@ -8,9 +8,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from gallery.links import signed_media_url
-from gallery.metadata import signed_link_name
-from gallery.models import Image
+from gallery.links import MediaGone, fresh_media_links
 from jobs.events import publish_job
 from jobs.models import ACTIVE, Job, Stage
 from jobs.quota import claim_team_jobs
@@ -110,14 +108,11 @@ def retry_job(job: Job) -> Job:
     raises jobs.quota.TeamSubmitRefused); our signed image links, which expire, are
     signed afresh, and only while the owner may still see those images.
     """
-    body = dict(job.input)
-    for spec in job.spec.image_fields:
-        name = signed_link_name(body.get(spec.name))
-        if name is None:
-            continue
-        if not Image.objects.visible_to(job.owner).filter(file=name).exists():
-            raise NotRetriable("An image this job used is gone, or no longer yours to use.")
-        body[spec.name] = signed_media_url(name)
+    fields = [spec.name for spec in job.spec.image_fields]
+    try:
+        body = fresh_media_links(job.input, fields, job.owner_id)
+    except MediaGone:
+        raise NotRetriable("An image this job used is gone, or no longer yours to use.") from None
     team = None
     if job.team_id and Team.objects.editable_by(job.owner).filter(pk=job.team_id).exists():
         team = job.team
