@@ -17,7 +17,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from gallery.links import MediaGone, fresh_media_links
@@ -106,14 +106,16 @@ def _start_attempt(job: Job) -> bool:
             _fail(job.pk, str(gone))
             return False
         if Job.objects.filter(pk=job.pk, attempts=0, status__in=SENDABLE).update(
-            input=body, status=Stage.SUBMITTING, attempts=1
+            input=body, status=Stage.SUBMITTING, attempts=1, enqueue_failed_at=None
         ):
             job.input, job.attempts = body, 1
             return True
         job.refresh_from_db()  # a twin run signed them: this one sends its body again
         if job.status not in SENDABLE:
             return False
-    Job.objects.filter(pk=job.pk).update(status=Stage.SUBMITTING, attempts=F("attempts") + 1)
+    Job.objects.filter(pk=job.pk).update(
+        status=Stage.SUBMITTING, attempts=F("attempts") + 1, enqueue_failed_at=None
+    )
     job.attempts += 1
     return True
 
@@ -285,14 +287,20 @@ def cancel_upstream(job_id: int) -> None:
 
 @shared_task
 def reconcile_jobs() -> dict[str, int]:
-    """Find jobs whose messages were lost (a killed worker, a flushed Redis) and go on."""
+    """Find jobs whose messages were lost (a killed worker, a flushed Redis) and go on.
+
+    Jobs whose submit never reached the queue (Redis was away when they were created:
+    ``enqueue_failed_at``) are sent in the first round once it answers, without waiting
+    to look stale.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.JOBS_STALE_SECONDS)
     counts = {"submit": 0, "save": 0}
+    unsent = Q(status=Stage.QUEUED, enqueue_failed_at__isnull=False)
     for job_id in Job.objects.filter(
-        status__in=(Stage.QUEUED, Stage.SUBMITTING), updated_at__lt=stale
+        Q(status__in=SENDABLE, updated_at__lt=stale) | unsent
     ).values_list("pk", flat=True)[:500]:
-        Job.objects.filter(pk=job_id).update(updated_at=now)
+        Job.objects.filter(pk=job_id).update(updated_at=now, enqueue_failed_at=None)
         submit_job.delay(job_id)
         counts["submit"] += 1
     for job_id in Job.objects.filter(status=Stage.SAVING, updated_at__lt=stale).values_list(
