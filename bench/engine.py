@@ -122,8 +122,9 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def bench_render(runs: int) -> str:
+    from engine.render.png import encode_png
     from engine.render.svg import SVG_STYLES, render_svg
-    from engine.render.text_to_image import encode_png, render_image
+    from engine.render.text_to_image import render_image
     from openjourney.catalog import get_endpoint
 
     rows = []
@@ -171,7 +172,12 @@ def bench_render(runs: int) -> str:
 def bench_utilities(runs: int) -> str:
     from PIL import Image, ImageOps
 
-    from engine.render import utilities as u
+    from engine.render.utilities.clarify import CLARIFY_TYPES, clarify
+    from engine.render.utilities.face_restore import face_restore
+    from engine.render.utilities.face_swap import face_swap
+    from engine.render.utilities.prompt_extract import extract_prompt
+    from engine.render.utilities.remove_background import remove_background
+    from engine.render.utilities.upscale import UPSCALE_MODELS, upscale
 
     with Image.open(ROOT / "tests" / "fixtures" / "astronaut.png") as source:
         photo = source.convert("RGB").resize((1024, 1024), Image.Resampling.LANCZOS)
@@ -179,21 +185,21 @@ def bench_utilities(runs: int) -> str:
 
     cases: list[tuple[str, Callable[[], object], float | None]] = [
         *(
-            (f'clarify "{kind}"', lambda kind=kind: u.clarify(photo, kind), None)
-            for kind in u.CLARIFY_TYPES
+            (f'clarify "{kind}"', lambda kind=kind: clarify(photo, kind), None)
+            for kind in CLARIFY_TYPES
         ),
-        ("face_restore", lambda: u.face_restore(photo), None),
-        ("face_swap", lambda: u.face_swap(mirrored, photo), None),
-        ("remove_background", lambda: u.remove_background(photo), None),
+        ("face_restore", lambda: face_restore(photo), None),
+        ("face_swap", lambda: face_swap(mirrored, photo), None),
+        ("remove_background", lambda: remove_background(photo), None),
         *(
             (
                 f'upscale "{name}" (x{method.factor})',
-                lambda name=name: u.upscale(photo, name),
+                lambda name=name: upscale(photo, name),
                 TARGET_UPSCALE_X4_S if method.factor == 4 else None,
             )
-            for name, method in u.UPSCALE_MODELS.items()
+            for name, method in UPSCALE_MODELS.items()
         ),
-        ("extract_prompt", lambda: u.extract_prompt(photo), None),
+        ("extract_prompt", lambda: extract_prompt(photo), None),
     ]
     rows = []
     for label, work, target in cases:

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 
 from create.remake import DEFAULT_VARIATIONS, MAX_VARIATIONS
-from gallery.metadata import Recipe, read_recipe
+from gallery.recipes import Recipe, read_recipe
 from gallery.services import InvalidResult, decode_raster, sniff_image
 from teams.models import Team
 

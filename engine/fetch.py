@@ -1,7 +1,8 @@
 """Fetching the image links of utility requests, safely.
 
-A link to the engine's own output, or a signed link to the studio's media, is read from
-storage directly (no request; the first only when the token's owner made that output).
+A link to the engine's own output, or a signed link to the studio's media (the seam:
+``engine/studio_media.py``), is read from storage directly (no request; the first only when
+the token's owner made that output).
 Any other link must be http(s) on a public address, unless its exact origin is allowed in
 ``ENGINE_FETCH_ALLOWED_ORIGINS``; every redirect is checked again, the connection goes to
 the address that was checked (no second DNS answer), and the body is capped in size and
@@ -14,18 +15,14 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from django.conf import settings
-from django.core import signing
 from django.core.files.storage import default_storage
 from PIL import Image
 
 from engine.models import EngineJob
-from engine.render.utilities import UtilityError, open_image
-from openjourney.links import (
-    ENGINE_FILES_PATH,
-    MEDIA_LINK_MAX_AGE,
-    MEDIA_LINK_PATH,
-    MEDIA_LINK_SALT,
-)
+from engine.render.utilities.errors import UtilityError
+from engine.render.utilities.images import open_image
+from engine.studio_media import InvalidMediaLink, media_link_name
+from openjourney.links import ENGINE_FILES_PATH
 from openjourney.netcheck import UnsafeLink, check_link, default_port
 
 MAX_REDIRECTS = 3
@@ -55,7 +52,8 @@ def _read_storage(name: str) -> bytes:
 
 
 def _local_bytes(url: str, user_id: int) -> bytes | None:
-    """A link to our own output or media, read from storage; None for any other link."""
+    """A link to our own output or the studio's media, read from storage; None for any
+    other link."""
     path = unquote(urlsplit(url).path)
     if path.startswith(ENGINE_FILES_PATH):
         name = path.removeprefix(ENGINE_FILES_PATH)
@@ -65,15 +63,11 @@ def _local_bytes(url: str, user_id: int) -> bytes | None:
             .first()
         )
         return _read_storage(job.output_file) if job else None
-    if path.startswith(MEDIA_LINK_PATH):
-        value = path.removeprefix(MEDIA_LINK_PATH).strip("/")
-        try:
-            payload = signing.loads(value, salt=MEDIA_LINK_SALT, max_age=MEDIA_LINK_MAX_AGE)
-            name = payload["n"]
-        except (signing.BadSignature, KeyError, TypeError):
-            raise FetchRefused("The studio image link is invalid or has expired.") from None
-        return _read_storage(name)
-    return None
+    try:
+        name = media_link_name(path)
+    except InvalidMediaLink as exc:
+        raise FetchRefused(str(exc)) from None
+    return _read_storage(name) if name is not None else None
 
 
 def _download(url: str) -> bytes:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from engine.backends import BackendError
 from engine.models import ACTIVE_STATUSES, EngineJob, FaultKind, Status
-from engine.render.utilities import UtilityError
+from engine.render.utilities.errors import UtilityError
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

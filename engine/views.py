@@ -210,3 +210,8 @@ def output_file(request: HttpRequest, name: str) -> HttpResponse:
 @api_view
 def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     return responses.not_found(f"No endpoint at /{rest}.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The engine server's 500 (``handler500``): JSON, as every other answer of the API."""
+    return responses.error(500, "The engine could not answer this request.")

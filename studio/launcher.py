@@ -1,7 +1,8 @@
 """`make run`: migrate, make sure Redis is up, then start the Procfile's processes together.
 
 With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker
-and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default PORT+1), so
+and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default PORT+1),
+serving only the engine's ASGI app (``engine.asgi``, the Procfile's ``engine`` line), so
 the worker's submits, polls and downloads do not share the studio web server's GIL. With
 the hosted API (``OPENJOURNEY_API_URL`` set) the engine process is not started.
 
@@ -192,7 +193,8 @@ def plan_launch(environ: Mapping[str, str]) -> LaunchPlan:
     """The processes to start and the settings to give them, from ``environ``.
 
     ``OPENJOURNEY_API_URL`` unset means the project's own engine: it gets a uvicorn of its
-    own on ``ENGINE_PORT`` (default PORT+1) and every process is pointed at it. Set, it is
+    own (``engine.asgi``) on ``ENGINE_PORT`` (default PORT+1) and every process is pointed
+    at it. Set, it is
     used as it is and no engine process starts.
     """
     port = _port_setting(environ, "PORT", 8000)

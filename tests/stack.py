@@ -2,8 +2,8 @@
 
 Browser tests and benchmarks use it: the page talks to a real ASGI server (server-sent
 events included) and jobs run in a separate worker process, as under `make run`. The engine
-is served by that same server, or with ``engine_apart`` by a uvicorn of its own, as
-`make run` starts it.
+is served by that same server, or with ``engine_apart`` by a uvicorn of its own serving only
+the engine (``engine.asgi``), as `make run` starts it.
 """
 
 from __future__ import annotations
@@ -145,8 +145,9 @@ def start_stack(
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers.
 
-    ``engine_apart``: the engine in a uvicorn of its own (process "engine"), the studio's
-    OPENJOURNEY_API_URL pointed at it, as `make run` starts it; else the web server serves it.
+    ``engine_apart``: the engine's own ASGI app (``engine.asgi``) in a uvicorn of its own
+    (process "engine"), the studio's OPENJOURNEY_API_URL pointed at it, as `make run` starts
+    it; else the web server serves it.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -187,7 +188,7 @@ def start_stack(
     }  # fmt: skip
     if engine_apart:
         commands["engine"] = [
-            sys.executable, "-m", "uvicorn", "studio.asgi:application",
+            sys.executable, "-m", "uvicorn", "engine.asgi:application",
             "--host", "127.0.0.1", "--port", str(engine_port), "--no-access-log",
         ]  # fmt: skip
     if engine_worker:

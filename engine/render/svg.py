@@ -8,6 +8,9 @@ abstract flow) comes from the prompt through :mod:`engine.render.prompt`, all ra
 a BLAKE2b-seeded PCG64 generator, and coordinates are printed with one decimal, so the same
 request always gives the same text. ``model`` v3 draws more detail than v2.
 Typical cost: 0.3-10 ms (engraving up to ~50 ms) and 2-31 KB for a 2048-pixel-wide canvas.
+
+One module of ~660 lines on purpose: the four styles are variations on one scene plan
+(``_plan``) and share every path helper; apart, each would import nearly all the rest.
 """
 
 from __future__ import annotations

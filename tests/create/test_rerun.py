@@ -10,8 +10,9 @@ from django.urls import reverse
 from PIL import Image as PILImage
 
 from gallery.links import signed_media_url
-from gallery.metadata import content_checksum, read_recipe, signed_link_name, strip_recipe
+from gallery.metadata import signed_link_name
 from gallery.models import Image
+from gallery.recipes import content_checksum, read_recipe, strip_recipe
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
 from tests.studio.remake_helpers import (

@@ -186,7 +186,8 @@ def test_honcho_starts_the_plans_processes_from_the_procfile():
     assert set(plan.processes) <= set(procfile.processes)
     # The engine listens where OPENJOURNEY_API_URL points, not on honcho's per-process PORT.
     assert "--port ${ENGINE_PORT" in procfile.processes["engine"]
-    assert "studio.asgi:application" in procfile.processes["engine"]
+    # The engine's own ASGI app: its URLs and middleware only, none of the studio's.
+    assert "engine.asgi:application" in procfile.processes["engine"]
 
 
 def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
@@ -344,6 +345,8 @@ def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url,
             f"{engine_url}/v1/internal/license", headers={"Authorization": f"Bearer {token}"}
         )
         assert license_info.status_code == 200
+        # The engine's server serves the engine only.
+        assert httpx.get(f"http://127.0.0.1:{engine_port}/accounts/login/").status_code == 404
 
         started = descendants(launched.pid)
         servers, celery = {}, []
