@@ -16,7 +16,7 @@ from datetime import timedelta
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from jobs.follow import FollowUp
 from jobs.models import FOLLOWED, Job, Stage
 from openjourney.client import (
     ApiError,
+    DownloadTooSlow,
     JobInfo,
     MalformedResponse,
     RateLimited,
@@ -253,7 +254,7 @@ def store_result(job_id: int) -> None:
         else:
             store_result.apply_async((job_id,), countdown=min(2 ** (job.attempts + 1), 30))
         return
-    except (MalformedResponse, InvalidResult) as error:
+    except (MalformedResponse, InvalidResult, DownloadTooSlow) as error:
         _fail(job_id, str(error))
         return
     except IntegrityError:
@@ -271,6 +272,23 @@ def _finish(job: Job) -> None:
     if updated:
         job.refresh_from_db()
         publish_job(job)
+        # After the commit (here at once; never in a test's rolled-back transaction), and a
+        # broker away must not undo a saved result: the engine's TTL remains.
+        transaction.on_commit(lambda: release_upstream_output.delay(job.pk), robust=True)
+
+
+@shared_task
+def release_upstream_output(job_id: int) -> None:
+    """Have our engine remove its copy of a stored result (its files are a delivery cache:
+    kept until then, or its ENGINE_OUTPUT_TTL). The hosted service is sent nothing."""
+    job = Job.objects.filter(pk=job_id).select_related("team").first()
+    if job is None or not job.output_url:
+        return
+    try:
+        upstream.get_client(job.team).release_output(job.output_url)
+    except ApiError as error:
+        # Gone already (404), or the engine is away: its TTL removes the file.
+        logger.info("release of job %s's upstream output not possible: %s", job_id, error)
 
 
 @shared_task

@@ -1,9 +1,11 @@
 """`make run`: migrate, make sure Redis is up, then start the Procfile's processes together.
 
-With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker
-and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default PORT+1),
-serving only the engine's ASGI app (``engine.asgi``, the Procfile's ``engine`` line), so
-the worker's submits, polls and downloads do not share the studio web server's GIL. With
+With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker,
+utilities and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default
+PORT+1), serving only the engine's ASGI app (``engine.asgi``, the Procfile's ``engine``
+line), so the worker's submits, polls and downloads do not share the studio web server's
+GIL; and its utility jobs have a worker of their own, so a slow image link never delays a
+generation. With
 the hosted API (``OPENJOURNEY_API_URL`` set) the engine process is not started.
 
 Run as ``python -m studio.launcher``. ``python -m studio.launcher check-redis`` only does
@@ -40,7 +42,9 @@ INSTALL_REDIS_HINT = (
 
 
 # Procfile process names, in the order honcho starts them.
-PROCESSES_WITH_ENGINE = ("web", "engine", "worker", "scheduler")
+# "utilities": the engine's utility jobs, whose image links may be slow, on a worker of
+# their own (Procfile); with the hosted API there is no engine to run them for.
+PROCESSES_WITH_ENGINE = ("web", "engine", "worker", "utilities", "scheduler")
 PROCESSES_HOSTED_API = ("web", "worker", "scheduler")
 
 

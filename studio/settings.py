@@ -195,7 +195,12 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # engine's jobs may have workers of their own (ENGINE_QUEUE), as a separate service would.
 FOLLOW_QUEUE = env_str("FOLLOW_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}.follow")
 ENGINE_QUEUE = env_str("ENGINE_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+# The engine's utility jobs fetch image links (up to ENGINE_FETCH_TIMEOUT each): on a queue
+# of their own, with a worker of their own (`make run`'s "utilities"), a slow link never
+# holds a worker that generates. A worker without -Q consumes it too.
+ENGINE_UTILITY_QUEUE = env_str("ENGINE_UTILITY_QUEUE", f"{ENGINE_QUEUE}.utilities")
 CELERY_TASK_ROUTES = {
+    "engine.tasks.run_utility_job": {"queue": ENGINE_UTILITY_QUEUE},
     "engine.tasks.*": {"queue": ENGINE_QUEUE},
     "jobs.tasks.follow_jobs": {"queue": FOLLOW_QUEUE},
 }
@@ -203,7 +208,9 @@ CELERY_TASK_ROUTES = {
 # without it Celery binds them all to the default key, and every message reaches each.
 CELERY_TASK_QUEUES = [
     Queue(name, routing_key=name)
-    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
+    for name in dict.fromkeys(
+        [CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE, ENGINE_UTILITY_QUEUE]
+    )
 ]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -215,6 +222,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "engine-requeue-stale-jobs": {"task": "engine.tasks.requeue_stale_jobs", "schedule": 30.0},
+    # Output files past ENGINE_OUTPUT_TTL (engine/delivery.py).
+    "engine-remove-expired-outputs": {
+        "task": "engine.tasks.remove_expired_outputs",
+        "schedule": 600.0,
+    },
     "jobs-reconcile": {
         "task": "jobs.tasks.reconcile_jobs",
         "schedule": float(env_int("JOBS_RECONCILE_SECONDS", 10)),
@@ -274,6 +286,8 @@ FOLLOW_DEADLINE_SECONDS = env_int("FOLLOW_DEADLINE_SECONDS", 1800)
 # Queued, submitting or saving jobs untouched this long are taken up again.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 STUDIO_MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_BYTES", 64 * 1024 * 1024)
+# Seconds a result's download may take in all, however slowly it arrives (then it fails).
+STUDIO_RESULT_TIMEOUT = env_int("STUDIO_RESULT_TIMEOUT", 120)
 STUDIO_MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 STUDIO_MAX_UPLOAD_PIXELS = env_int("STUDIO_MAX_UPLOAD_PIXELS", 40_000_000)
 # Where the hosted API can fetch the studio's signed media links (https://studio.example.com).
@@ -287,6 +301,11 @@ ENGINE_FETCH_ALLOWED_ORIGINS = env_list("ENGINE_FETCH_ALLOWED_ORIGINS", [])
 ENGINE_FETCH_MAX_BYTES = env_int("ENGINE_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 ENGINE_FETCH_TIMEOUT = env_int("ENGINE_FETCH_TIMEOUT", 15)
 ENGINE_MAX_IMAGE_PIXELS = env_int("ENGINE_MAX_IMAGE_PIXELS", 40_000_000)
+# Output files are a delivery cache: a job's `output` is a signed link valid this many
+# seconds (a new one with each GET of the job; the owner's token needs none), and the file
+# is removed once the client deletes it (the studio does, once stored) or after the TTL.
+ENGINE_OUTPUT_LINK_SECONDS = env_int("ENGINE_OUTPUT_LINK_SECONDS", 900)
+ENGINE_OUTPUT_TTL = env_int("ENGINE_OUTPUT_TTL", 24 * 3600)
 # Faults on purpose, for reliability tests: a JSON list, see docs/engine.md.
 ENGINE_FAULTS = env_json("ENGINE_FAULTS", [])
 # A job not finished this many seconds after its last change is handed to a worker again.

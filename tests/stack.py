@@ -142,12 +142,15 @@ def start_stack(
     engine_worker: bool = False,
     scheduler: bool = False,
     engine_apart: bool = False,
+    utility_worker: bool = False,
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers.
 
     ``engine_apart``: the engine's own ASGI app (``engine.asgi``) in a uvicorn of its own
     (process "engine"), the studio's OPENJOURNEY_API_URL pointed at it, as `make run` starts
     it; else the web server serves it.
+    ``utility_worker``: the engine's utility jobs on a worker of their own (process
+    "utilities"), as `make run` runs them; else the engine's worker takes them too.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -156,6 +159,8 @@ def start_stack(
     media_root = workdir / "media"
     media_root.mkdir(parents=True, exist_ok=True)
     queue = queue or f"stack-{uuid.uuid4().hex[:10]}"
+    engine_queue = f"{queue}.engine" if engine_worker else queue
+    utility_queue = f"{engine_queue}.utilities"
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "studio.settings",
@@ -166,7 +171,8 @@ def start_stack(
         "REDIS_URL": redis_url,
         "CELERY_QUEUE": queue,
         "FOLLOW_QUEUE": f"{queue}.follow",
-        "ENGINE_QUEUE": f"{queue}.engine" if engine_worker else queue,
+        "ENGINE_QUEUE": engine_queue,
+        "ENGINE_UTILITY_QUEUE": utility_queue,
         "OPENJOURNEY_API_URL": engine_url,
         "OPENJOURNEY_API_TOKEN": STACK_TOKEN,
         "PORT": str(port),
@@ -174,6 +180,11 @@ def start_stack(
         **(extra_env or {}),
     }
     bin_dir = Path(sys.executable).parent
+    # The worker that runs the engine's jobs takes its utility jobs too, unless they have one.
+    worker_queues = [queue, f"{queue}.follow"]
+    engine_worker_queues = [f"{queue}.engine"]
+    if not utility_worker:
+        (engine_worker_queues if engine_worker else worker_queues).append(utility_queue)
     commands = {
         "web": [
             sys.executable, "-m", "uvicorn", "studio.asgi:application",
@@ -181,7 +192,7 @@ def start_stack(
         ],
         "worker": [
             str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
-            "--concurrency", str(worker_concurrency), "-Q", f"{queue},{queue}.follow",
+            "--concurrency", str(worker_concurrency), "-Q", ",".join(worker_queues),
             "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip",
             *(worker_args or []),
         ],
@@ -195,8 +206,15 @@ def start_stack(
         # The engine as a separate service would run: workers of its own.
         commands["engine-worker"] = [
             str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
-            "--concurrency", "2", "-Q", f"{queue}.engine",
+            "--concurrency", "2", "-Q", ",".join(engine_worker_queues),
             "--hostname", f"{queue}-engine@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+    if utility_worker:
+        # As the Procfile's "utilities": the engine's utility jobs, and nothing else.
+        commands["utilities"] = [
+            str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
+            "--concurrency", "2", "-Q", utility_queue,
+            "--hostname", f"{queue}-utilities@%h", "--without-mingle", "--without-gossip",
         ]  # fmt: skip
     if scheduler:
         # Celery beat: the reconciler, the follower's kick and the engine's stale requeue.

@@ -119,7 +119,7 @@ def free_port() -> int:
 
 def test_local_engine_gets_a_process_and_every_process_its_address():
     plan = launcher.plan_launch({"PORT": "8100"})
-    assert plan.processes == ("web", "engine", "worker", "scheduler")
+    assert plan.processes == ("web", "engine", "worker", "utilities", "scheduler")
     assert plan.engine_port == 8101
     assert plan.api_url == "http://127.0.0.1:8101/engine"
     assert plan.env == {
@@ -180,7 +180,7 @@ def test_honcho_starts_the_plans_processes_from_the_procfile():
 
     plan = launcher.plan_launch({"PORT": "8100"})
     command = launcher.honcho_command(plan)
-    assert command[-4:] == ["web", "engine", "worker", "scheduler"]
+    assert command[-5:] == ["web", "engine", "worker", "utilities", "scheduler"]
     assert command[command.index("-p") + 1] == "8100"
     procfile = parse_procfile(Path(command[command.index("-f") + 1]).read_text())
     assert set(plan.processes) <= set(procfile.processes)
