@@ -129,7 +129,7 @@ def _fresh_links(user, endpoint: Endpoint, body: dict) -> tuple[dict, Image | No
                 f"The {spec.label.lower()} this was made from is no longer in a gallery you "
                 "can see, so it cannot be run again."
             )
-        body[spec.name] = signed_media_url(image.file.name)
+        body[spec.name] = signed_media_url(image.file.name, user.pk)
         if spec.name == parent_name:
             parent = image
     return body, parent

@@ -176,7 +176,7 @@ def test_rerun_refuses_when_the_input_image_is_gone_or_hidden(client, owner, tea
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/facerestore",
-        input={"image": signed_media_url(private_source.file.name)},
+        input={"image": signed_media_url(private_source.file.name, owner.pk)},
         status=Stage.SUCCEEDED,
         parent_image=private_source,
         team=team,

@@ -50,7 +50,7 @@ def test_utility_result_names_its_input_by_gallery_id_never_by_signed_link(owner
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/upscale",
-        input={"image": signed_media_url(source.file.name), "model": "Real-ESRGAN"},
+        input={"image": signed_media_url(source.file.name, owner.pk), "model": "Real-ESRGAN"},
         status=Stage.SUCCEEDED,
         parent_image=source,
     )

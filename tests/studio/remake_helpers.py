@@ -45,7 +45,7 @@ def made_image(
 
 
 def uploaded_image(owner, **kwargs) -> Image:
-    return create_image(owner, png_bytes(**kwargs), declared_type="image/png")
+    return create_image(owner, png_bytes(**kwargs))
 
 
 def finished(job: Job, timeout: float = 60) -> Job:

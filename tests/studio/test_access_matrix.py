@@ -184,7 +184,7 @@ def engine_headers(w: World) -> dict:
 
 
 def media_value(w: World) -> str:
-    return signed_media_url(w.image.file.name).rsplit("/", 1)[1]
+    return signed_media_url(w.image.file.name, w.owner.pk).rsplit("/", 1)[1]
 
 
 # name -> the probes that reach its view with an object that is not the outsider's

@@ -83,12 +83,17 @@ def test_a_killed_worker_is_started_again_and_a_job_still_completes(studio, pers
 def test_media_links_are_signed_with_the_installations_own_key(studio, stored_image):
     from django.core import signing
 
-    from openjourney.links import MEDIA_LINK_PATH, MEDIA_LINK_SALT
+    from openjourney.links import MEDIA_LINK_NAME, MEDIA_LINK_PATH, MEDIA_LINK_SALT, MEDIA_LINK_USER
 
-    _, name = stored_image
+    image_id, name = stored_image
+    with studio.database() as db:
+        (owner_id,) = db.execute(
+            "SELECT owner_id FROM gallery_image WHERE id = ?", [image_id]
+        ).fetchone()
 
     def link(key: str) -> str:
-        value = signing.dumps({"n": name}, key=key, salt=MEDIA_LINK_SALT, compress=True)
+        payload = {MEDIA_LINK_NAME: name, MEDIA_LINK_USER: owner_id}
+        value = signing.dumps(payload, key=key, salt=MEDIA_LINK_SALT, compress=True)
         return f"{studio.url}{MEDIA_LINK_PATH}{value}"
 
     # A link to another's image, forged with the key that was in the source, leads nowhere...

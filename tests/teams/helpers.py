@@ -31,7 +31,7 @@ def png_bytes() -> bytes:
 def make_image(owner, *, team=None, prompt: str = "a lighthouse at dawn", svg: bool = False):
     """A stored gallery image (file and thumbnail), shared with ``team`` when given."""
     if svg:
-        image = create_image(owner, SVG, declared_type="image/svg+xml", prompt=prompt)
+        image = create_image(owner, SVG, prompt=prompt)
     else:
         image = create_image(owner, png_bytes(), prompt=prompt, endpoint="flux/dev")
     if team is not None:
