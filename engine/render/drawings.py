@@ -181,11 +181,17 @@ def _master(code: str, px: int) -> np.ndarray:
 
 def raster(code: str, px: int) -> np.ndarray:
     """The drawing rendered into a ``px`` square, cropped to its drawn area: (h, w, 4)
-    float32 RGBA in 0..1, straight (not premultiplied) alpha.
+    float32 RGBA in 0..1, straight (not premultiplied) alpha, read-only (copy to change it).
 
     resvg renders at one of a few sizes (cached: a render costs 5-30 ms, a resize ~0.1 ms)
-    and OpenCV scales that down to ``px``."""
+    and OpenCV scales that down to ``px``. Small results are cached too (scenes ask for the
+    same few sizes again and again, and the crop's scan costs as much as the resize; at
+    most 1 MB each)."""
     px = max(4, int(px))
+    return _small_raster(code, px) if px <= 256 else _raster(code, px)
+
+
+def _raster(code: str, px: int) -> np.ndarray:
     bucket = next((b for b in _BUCKETS if b >= px), _BUCKETS[-1])
     rgba = _master(code, bucket)
     if px != bucket:
@@ -194,4 +200,9 @@ def raster(code: str, px: int) -> np.ndarray:
     ys, xs = np.nonzero(rgba[:, :, 3] > 0.02)
     if len(ys):
         rgba = rgba[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    return np.ascontiguousarray(rgba)
+    rgba = np.ascontiguousarray(rgba)
+    rgba.setflags(write=False)
+    return rgba
+
+
+_small_raster = functools.lru_cache(maxsize=512)(_raster)
