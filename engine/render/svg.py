@@ -10,7 +10,7 @@ request always gives the same text. ``model`` v3 draws more detail than v2.
 Typical cost: 0.3-10 ms (engraving up to ~50 ms) and 2-31 KB for a 2048-pixel-wide canvas;
 the prompt's subjects (:mod:`engine.render.svg_subject`) add 1-25 ms and ~5-20 KB.
 
-One module of ~660 lines on purpose: the four styles are variations on one scene plan
+One module of ~680 lines on purpose: the four styles are variations on one scene plan
 (``_plan``) and share every path helper; apart, each would import nearly all the rest.
 """
 
