@@ -107,7 +107,7 @@ class Drawing:
             return 0.5
         if self.name in _BIG:
             return 0.42
-        return {"sky": 0.17, "water": 0.26, "underwater": 0.26, "object": 0.5}.get(self.kind, 0.3)
+        return {"sky": 0.17, "water": 0.36, "underwater": 0.26, "object": 0.5}.get(self.kind, 0.3)
 
 
 def _norm(name: str) -> str:

@@ -267,3 +267,23 @@ def test_age_and_beard_words_change_the_portrait() -> None:
         assert chin_sat < 0.1  # a white beard over the chin
         (_chin, chin_val), (_s, crown_val) = patches("portrait of a man with a beard", seed)
         assert crown_val < 0.45 and chin_val < 0.45  # dark hair and beard
+
+
+@pytest.mark.parametrize("size", [(192, 336), (384, 160)])
+def test_subjects_stay_inside_the_canvas(monkeypatch: pytest.MonkeyPatch, size) -> None:
+    from engine.render.text_to_image import drawn
+
+    boxes: list[tuple[int, int, int, int, int]] = []
+    paste = drawn._paste
+
+    def record(s, rgba, x0, y0, colour=None):
+        boxes.append((x0, x0 + rgba.shape[1], y0, s.w, s.h))
+        paste(s, rgba, x0, y0, colour)
+
+    monkeypatch.setattr(drawn, "_paste", record)
+    monkeypatch.setattr(drawn, "_reflect", lambda *a: None)
+    for prompt in ("a castle on a hill", "five red apples", "six dogs on a lawn"):
+        for seed in range(4):
+            render_image("flux/dev", {"prompt": prompt, "seed": seed}, size)
+    assert len(boxes) >= 12 * 3
+    assert all(x0 >= 0 and x1 <= w and y0 >= 0 for x0, x1, y0, w, _h in boxes)

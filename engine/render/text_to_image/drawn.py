@@ -82,7 +82,7 @@ def _plan(s: _Scene, subjects: tuple[Subject, ...]) -> list[_Placed]:
             z = float(rng.uniform(0.0, 0.25 if n == 0 else 0.85))
             flip = bool(rng.random() < 0.5)
             foot, height = _candidate(s, kind, z, float(rng.random()), size)
-            height = min(height, 0.8)
+            height = min(height, 0.8, 0.9 * s.ar / aspect)  # never wider than the canvas
             half = height * aspect / 2 / s.ar  # half width, share of the width
             x = min(max(x, half + 0.02), 1 - half - 0.02)
             centred = kind in ("sky", "underwater")
@@ -192,6 +192,8 @@ def _draw(s: _Scene, q: _Placed) -> None:
     rgb *= light.astype(np.float32)[None, None, :]
     haze_c = p.water if kind == "underwater" else p.haze
     haze = 0.15 + 0.5 * q.z if kind == "underwater" else 0.55 * q.z**1.3
+    if kind == "object":  # a table is a few steps deep, not a valley
+        haze *= 0.3
     rgb += (haze_c.astype(np.float32)[None, None, :] - rgb) * F32(haze)
     rgba[:, :, :3] = rgb
     h, w = rgba.shape[:2]
@@ -203,7 +205,7 @@ def _draw(s: _Scene, q: _Placed) -> None:
         _reflect(s, rgba, x0, y0, h)
         cut = round(h * 0.88)  # the hull sits in the water
         rgba[cut:, :, 3] *= np.linspace(1, 0.2, h - cut, dtype=F32)[:, None]
-    if kind == "underwater" or q.z > 0.4:
+    if kind == "underwater" or (q.z > 0.4 and kind != "object"):  # a table's are all near
         rgba[:, :, 3] *= F32(1 - 0.25 * q.z)
     _paste(s, rgba, x0, y0)
     fy0, fy1 = max(0, y0), min(s.h, y0 + h)
@@ -222,6 +224,12 @@ def _reflect(s: _Scene, rgba: np.ndarray, x0: int, y0: int, h: int) -> None:
     cols = (np.arange(w)[None, :] - shift[:, None]) % w
     refl = refl[np.arange(h)[:, None], cols]
     _paste(s, refl, x0, y0 + round(h * 0.86))
+
+
+def subject_boxes(s: _Scene) -> list[tuple[float, float, float, float]]:
+    """Where the subjects will stand (x0, y0, x1, y1 as shares of the width and height), so
+    that a busy layer under them can leave them room; the same plan ``draw_subjects`` uses."""
+    return [(q.box[0] / s.ar, q.box[1], q.box[2] / s.ar, q.box[3]) for q in _plan(s, s.drawings)]
 
 
 def draw_subjects(s: _Scene) -> None:

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from engine.render.drawings import word_set
+from engine.render.text_to_image.drawn import subject_boxes
 from engine.render.text_to_image.noise import F32, _blur, _fbm1d, _smooth
 from engine.render.text_to_image.palettes import (
     Colour,
@@ -222,12 +223,16 @@ def _meadow(s: _Scene) -> None:
     cols = [p.accent, p.accent2, _hue_shift(p.accent, 0.5), _c((1, 1, 1))]
     masks = [s.mask_u8() for _ in cols]
     n = int(900 * s.ar)
+    # Subjects standing in the meadow get room: no flowers behind them (in their boxes).
+    boxes = subject_boxes(s) if s.drawings else []
     for _ in range(n):
         y = s.hz + (1 - s.hz) * float(rng.random()) ** 0.7
         persp = (y - s.hz) / max(1 - s.hz, 0.1)
         x = float(rng.random())
         r = max(1.0, persp * 0.012 * s.h * float(rng.uniform(0.5, 1.3)))
         k = int(rng.integers(len(cols)))
+        if boxes and any(_near(x, y, b) for b in boxes):
+            continue
         cv2.circle(
             masks[k],
             (round(x * s.w * 4), round(y * s.h * 4)),
@@ -239,6 +244,10 @@ def _meadow(s: _Scene) -> None:
         )
     for col, m in zip(cols, masks, strict=True):
         s.paint(col, m.astype(F32) * F32(1 / 255))
+
+
+def _near(x: float, y: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def _synthwave(s: _Scene) -> None:
