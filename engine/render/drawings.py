@@ -207,7 +207,7 @@ def raster(code: str, px: int) -> np.ndarray:
     resvg renders at one of a few sizes (cached: a render costs 5-30 ms, a resize ~0.1 ms)
     and OpenCV scales that down to ``px``. Small results are cached too (scenes ask for the
     same few sizes again and again, and the crop's scan costs as much as the resize; at
-    most 1 MB each)."""
+    most 1 MB each, 128 of them)."""
     px = max(4, int(px))
     return _small_raster(code, px) if px <= 256 else _raster(code, px)
 
@@ -226,4 +226,4 @@ def _raster(code: str, px: int) -> np.ndarray:
     return rgba
 
 
-_small_raster = functools.lru_cache(maxsize=512)(_raster)
+_small_raster = functools.lru_cache(maxsize=128)(_raster)
