@@ -56,6 +56,8 @@ TARGET_UPSCALE_X4_S = 1.0
 PROMPT = "mountains at sunset over a lake"
 # With drawn subjects (three drawings, five instances, shadows and a reflection).
 SUBJECT_PROMPT = "three cats, a red car and a sailboat by a lake"
+# The same scene without them (its subjects in the negative prompt): what they cost.
+SUBJECT_NEGATIVE = "cats, car, sailboat"
 SEED = 1234
 POLL_INTERVAL_S = 0.05
 
@@ -130,11 +132,16 @@ def bench_render(runs: int) -> str:
     from openjourney.catalog import get_endpoint
 
     rows = []
-    subject_rows = [(slug, canvas, SUBJECT_PROMPT) for slug, canvas in RASTER_ROWS[::4]]
-    for slug, canvas, prompt in [(s, c, PROMPT) for s, c in RASTER_ROWS] + subject_rows:
+    subject_rows = [
+        (slug, canvas, SUBJECT_PROMPT, negative)
+        for slug, canvas in RASTER_ROWS[::4]
+        for negative in ("", SUBJECT_NEGATIVE)
+    ]
+    plain_rows = [(s, c, PROMPT, "") for s, c in RASTER_ROWS]
+    for slug, canvas, prompt, negative in plain_rows + subject_rows:
         endpoint = get_endpoint(slug)
         size = endpoint.size_for(canvas)
-        params = {"prompt": prompt, "canvas": canvas, "seed": SEED}
+        params = {"prompt": prompt, "canvas": canvas, "seed": SEED, "negative_prompt": negative}
 
         def work(slug=slug, params=params, size=size) -> bytes:
             return encode_png(render_image(slug, params, size))
@@ -144,7 +151,9 @@ def bench_render(runs: int) -> str:
         median = statistics.median(timings)
         rows.append(
             [
-                f"{slug} {canvas}" + (", subjects" if prompt == SUBJECT_PROMPT else ""),
+                f"{slug} {canvas}"
+                + (", subjects" if prompt == SUBJECT_PROMPT else "")
+                + (" left out" if negative else ""),
                 f"{size[0]} x {size[1]}",
                 ms(median),
                 ms(percentile(timings, 0.95)),
@@ -154,13 +163,14 @@ def bench_render(runs: int) -> str:
         )
 
     svg_size = get_endpoint("re-craft/svg").size_for("Square")
-    for style in SVG_STYLES:
-        svg_params = {"prompt": PROMPT, "canvas": "Square", "style": style, "seed": SEED}
+    for style, prompt in [(s, p) for p in (PROMPT, SUBJECT_PROMPT) for s in SVG_STYLES]:
+        svg_params = {"prompt": prompt, "canvas": "Square", "style": style, "seed": SEED}
         timings = time_runs(lambda svg_params=svg_params: render_svg(svg_params, svg_size), runs)
         median = statistics.median(timings)
         rows.append(
             [
-                f"re-craft/svg Square, {style}",
+                f"re-craft/svg Square, {style}"
+                + (", subjects" if prompt == SUBJECT_PROMPT else ""),
                 f"{svg_size[0]} x {svg_size[1]}",
                 ms(median),
                 ms(percentile(timings, 0.95)),

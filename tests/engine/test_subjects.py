@@ -236,3 +236,54 @@ def test_emoji_maker_draws_the_named_thing_glossy() -> None:
     assert lum.max() - np.percentile(lum, 50) > 60  # a specular highlight
     # A soft shadow: half-transparent pixels under the sticker.
     assert ((avocado[..., 3] > 10) & (avocado[..., 3] < 120)).mean() > 0.02
+
+
+def test_age_and_beard_words_change_the_portrait() -> None:
+    from engine.render.prompt import analyse_prompt
+    from engine.render.text_to_image.subjects import _person
+
+    def person(prompt: str) -> tuple[str, bool, bool]:
+        return _person(analyse_prompt(prompt).words)
+
+    assert person("portrait of an old man with a beard") == ("old", True, True)
+    assert person("a young woman") == ("", False, False)
+    assert person("a boy with a moustache") == ("child", False, True)
+
+    def patches(prompt: str, seed: int) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(saturation, value) of the chin and of the crown of the head."""
+        image = render_image("flux/dev", {"prompt": prompt, "seed": seed}, (256, 256))
+        a = np.asarray(image.convert("RGB"), np.float32) / 255
+        out = []
+        for y in (0.47, 0.26):
+            c = a[int(y * 256) - 2 : int(y * 256) + 2, 124:132].reshape(-1, 3).mean(0)
+            out.append((float(1 - c.min() / max(c.max(), 1e-6)), float(c.max())))
+        return out[0], out[1]
+
+    for seed in (1, 2, 3):
+        (chin_sat, _), (crown_sat, crown_val) = patches("portrait of an old man", seed)
+        assert crown_sat < 0.1 and crown_val > 0.5  # grey to white hair
+        assert chin_sat > 0.15  # skin: no beard
+        (chin_sat, _), _crown = patches("portrait of an old man with a beard", seed)
+        assert chin_sat < 0.1  # a white beard over the chin
+        (_chin, chin_val), (_s, crown_val) = patches("portrait of a man with a beard", seed)
+        assert crown_val < 0.45 and chin_val < 0.45  # dark hair and beard
+
+
+@pytest.mark.parametrize("size", [(192, 336), (384, 160)])
+def test_subjects_stay_inside_the_canvas(monkeypatch: pytest.MonkeyPatch, size) -> None:
+    from engine.render.text_to_image import drawn
+
+    boxes: list[tuple[int, int, int, int, int]] = []
+    paste = drawn._paste
+
+    def record(s, rgba, x0, y0, colour=None):
+        boxes.append((x0, x0 + rgba.shape[1], y0, s.w, s.h))
+        paste(s, rgba, x0, y0, colour)
+
+    monkeypatch.setattr(drawn, "_paste", record)
+    monkeypatch.setattr(drawn, "_reflect", lambda *a: None)
+    for prompt in ("a castle on a hill", "five red apples", "six dogs on a lawn"):
+        for seed in range(4):
+            render_image("flux/dev", {"prompt": prompt, "seed": seed}, size)
+    assert len(boxes) >= 12 * 3
+    assert all(x0 >= 0 and x1 <= w and y0 >= 0 for x0, x1, y0, w, _h in boxes)

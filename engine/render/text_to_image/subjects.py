@@ -7,6 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.render.drawings import word_set
+from engine.render.text_to_image.drawn import subject_boxes
 from engine.render.text_to_image.noise import F32, _blur, _fbm1d, _smooth
 from engine.render.text_to_image.palettes import (
     Colour,
@@ -20,6 +22,22 @@ from engine.render.text_to_image.palettes import (
 from engine.render.text_to_image.scene import _Scene
 from engine.render.text_to_image.sky import _stars
 
+_OLD = word_set(
+    "old elderly aged senior grandfather grandpa grandmother grandma granny wizard grey gray "
+    "greying graying"
+)
+_CHILD = word_set("child children kid kids boy girl baby toddler")
+_BEARD = word_set("beard bearded beards")
+_MOUSTACHE = word_set("moustache mustache moustached mustached")
+
+
+def _person(words: tuple[str, ...]) -> tuple[str, bool, bool]:
+    """The portrait's age ("old", "child" or ""), and whether a beard or moustache."""
+    ws = set(words)
+    age = "old" if ws & _OLD else "child" if ws & _CHILD else ""
+    beard = bool(ws & _BEARD)
+    return age, beard, beard or bool(ws & _MOUSTACHE)
+
 
 def _figure(s: _Scene, large: bool) -> None:
     p = s.p
@@ -27,14 +45,21 @@ def _figure(s: _Scene, large: bool) -> None:
     side = 1.0 if rng.random() < 0.5 else -1.0
     skin = _mix(_mix(_c((0.8, 0.6, 0.48)), p.accent, 0.2), p.horizon, 0.1)
     if large:
+        age, beard, moustache = _person(s.traits.words)
         cx = 0.5 + float(rng.uniform(-0.05, 0.05)) / s.ar
         cy, rx, ry = 0.355, 0.1, 0.13
+        if age == "child":  # a bigger head on narrower, lower shoulders
+            cy, rx, ry = 0.39, 0.112, 0.142
         dx = (s.X - F32(cx)) * F32(s.ar)
         dy = s.Y - F32(cy)
         rxj = F32(rx) * (1 - F32(0.2) * _smooth(0.0, ry, dy))  # egg shape: narrower at the chin
         e = np.sqrt(np.square(dx / rxj) + np.square(dy / F32(ry)))
         head = s.aa((1 - e) * F32(ry))
         half = F32(0.046) + F32(0.29) * _smooth(0.56, 0.7, s.Y) + F32(0.05) * _smooth(0.7, 1.0, s.Y)
+        if age == "child":
+            half = (
+                F32(0.04) + F32(0.2) * _smooth(0.62, 0.78, s.Y) + F32(0.04) * _smooth(0.78, 1, s.Y)
+            )
         torso = s.aa(np.minimum(half - np.abs(dx), s.Y - F32(cy + ry * 0.55)))
         body = np.maximum(head, torso)
         # Volume: sphere shading on the head, cylinder shading on neck and shoulders.
@@ -66,6 +91,10 @@ def _figure(s: _Scene, large: bool) -> None:
         hair_col = _darken(
             _mix(_c((0.25, 0.16, 0.1)), p.accent, 0.25), float(rng.uniform(0.0, 0.5))
         )
+        if age == "old":  # grey to white
+            hair_col = _mix(_c((0.8, 0.8, 0.82)), hair_col, 0.12)
+        if moustache:
+            hair = np.maximum(hair, _beard(s, dx, dy, rx, ry, beard, wave))
         s.tmp[:] = _col3(hair_col) * (0.5 + 0.7 * lam_head)[None]
         s.tmp -= s.fld
         s.tmp *= hair
@@ -105,6 +134,24 @@ def _figure(s: _Scene, large: bool) -> None:
     edge = np.clip(body - _blur(body, 2.0 if large else 1.0), 0, 1) * 2.5 * lit_side
     s.add(_mix(p.light, p.accent, 0.3), edge * F32(0.8))
     s.cover(body, 0.1)
+
+
+def _beard(
+    s: _Scene, dx: np.ndarray, dy: np.ndarray, rx: float, ry: float, full: bool, wave: np.ndarray
+) -> np.ndarray:
+    """A beard (from the sideburns round the jaw to below the chin, with the moustache) or
+    a moustache alone, as coverage over the face (dx, dy from the head's centre)."""
+    lip = np.sqrt(np.square(dx / F32(rx * 0.48)) + np.square((dy - F32(ry * 0.36)) / F32(ry * 0.1)))
+    tache = s.aa((1 - lip) * F32(ry * 0.1) + wave * F32(0.3))
+    if not full:
+        return tache
+    # The jaw below the mouth, rising at the sides to the sideburns, and a rounded point
+    # below the chin; ragged at its edge.
+    jaw = np.sqrt(np.square(dx / F32(rx * 1.0)) + np.square((dy - F32(ry * 0.5)) / F32(ry * 0.9)))
+    chin = s.aa((1 - jaw) * F32(ry * 0.5) + wave)
+    line = F32(ry * 0.42) - np.square(dx / F32(rx)) * F32(ry * 0.75)
+    below = _smooth(-0.008, 0.012, dy - line + wave * F32(0.5))
+    return np.maximum(chin * below, tache)
 
 
 def _bokeh(s: _Scene) -> None:
@@ -176,12 +223,16 @@ def _meadow(s: _Scene) -> None:
     cols = [p.accent, p.accent2, _hue_shift(p.accent, 0.5), _c((1, 1, 1))]
     masks = [s.mask_u8() for _ in cols]
     n = int(900 * s.ar)
+    # Subjects standing in the meadow get room: no flowers behind them (in their boxes).
+    boxes = subject_boxes(s) if s.drawings else []
     for _ in range(n):
         y = s.hz + (1 - s.hz) * float(rng.random()) ** 0.7
         persp = (y - s.hz) / max(1 - s.hz, 0.1)
         x = float(rng.random())
         r = max(1.0, persp * 0.012 * s.h * float(rng.uniform(0.5, 1.3)))
         k = int(rng.integers(len(cols)))
+        if boxes and any(_near(x, y, b) for b in boxes):
+            continue
         cv2.circle(
             masks[k],
             (round(x * s.w * 4), round(y * s.h * 4)),
@@ -193,6 +244,10 @@ def _meadow(s: _Scene) -> None:
         )
     for col, m in zip(cols, masks, strict=True):
         s.paint(col, m.astype(F32) * F32(1 / 255))
+
+
+def _near(x: float, y: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
 def _synthwave(s: _Scene) -> None:
