@@ -24,6 +24,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
@@ -33,8 +34,9 @@ from engine.render.subject_words import Subject
 
 __all__ = ["SVG_CREDIT", "Placed", "Shape", "engrave_tone", "place", "shapes", "subject_svg"]
 
-# The document's credit (an XML comment: no element for it is allowed, and no address).
-SVG_CREDIT: str = f"<!-- {CREDIT.split(' (http')[0]} -->"
+# The document's credit, in a <desc> (no address): an XML comment would be dropped by the
+# gallery's sanitiser, which re-parses every SVG it stores and keeps <desc>.
+SVG_CREDIT: str = f"<desc>{escape(CREDIT.split(' (http')[0])}</desc>"
 assert "http" not in SVG_CREDIT and LICENCE in SVG_CREDIT
 
 _NS = "{http://www.w3.org/2000/svg}"

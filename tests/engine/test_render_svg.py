@@ -11,7 +11,7 @@ import pytest
 from engine.render.svg import SVG_STYLES, render_svg
 
 NS = "{http://www.w3.org/2000/svg}"
-ALLOWED = {"svg", "g", "path", "rect", "circle", "polygon", "line"}
+ALLOWED = {"svg", "g", "path", "rect", "circle", "polygon", "line", "desc"}
 PROMPTS = [
     "mountains at sunset",
     "a red city skyline at night by the sea",
@@ -163,7 +163,7 @@ def test_named_subject_is_drawn_with_its_own_paths(style: str) -> None:
         assert not any(n.lower().startswith("on") or "href" in n.lower() for n in el.attrib)
         assert not any("url(" in v or "script" in v.lower() for v in el.attrib.values())
     assert "http" not in fox.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    # The drawing is credited (a comment: no element carries it) only where there is one.
+    # The drawing is credited (in a <desc>) only where there is one.
     assert "OpenMoji" in fox and "CC BY-SA 4.0" in fox and "OpenMoji" not in plain
     assert fox == svg("a fox at sunset", style)
     assert fox != svg("a fox at sunset", style, seed=6)
