@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 DIFFUSERS_STAMP := $(VENV)/.diffusers-stamp
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint format superuser bench clean-venv lock diffusers
+.PHONY: run test test-fast lint format superuser bench clean-venv lock diffusers
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Openjourney Studio needs Python 3.10 or newer; this is " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Openjourney Studio needs Python 3.11 or newer; this is " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
@@ -26,10 +26,17 @@ diffusers: $(DIFFUSERS_STAMP)
 run: $(STAMP)
 	$(BIN)/python -m studio.launcher
 
+# Everything: lint, then the fast tier on SQLite and on PostgreSQL, and the process tier
+# (worker, live server, browser, chaos, launcher) once, side by side (scripts/run_tests.py).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/run_tests.py
+
+# The fast tier on SQLite, on every core: no worker, live server, browser or subprocess
+# (tests/tiers.py). About a minute and a half on two cores.
+test-fast: $(STAMP)
+	DATABASE_URL= $(BIN)/python -m pytest -m "not process" -n auto --dist worksteal -q --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

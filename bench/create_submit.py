@@ -29,7 +29,7 @@ one.
 Then, in this process on the same database, one submission through Django's test client
 with the queries logged (their count and time), and with ``--profile`` a pyinstrument
 profile of ``--profile`` more (pyinstrument must be installed: ``pip install pyinstrument``).
-Target: p50 ≤ 50 ms.
+The target and the figures: docs/performance.md, "Create form submitted → job card back".
 """
 
 from __future__ import annotations

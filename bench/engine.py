@@ -3,13 +3,15 @@
     .venv/bin/python bench/engine.py              # everything, 5 runs a row
     .venv/bin/python bench/engine.py --runs 9 --no-stack
 
-Three sections, each printed as a Markdown table to paste into docs/engine.md:
+Three sections, each printed as a Markdown table to paste into docs/engine.md; the targets
+and the figures are in docs/performance.md (the engine's rows):
 
 render      render_image + encode_png per canvas (and render_svg at 1024 x 1024): median and
-            p95 of N runs after one warm-up run, against the targets (150 ms for a 1 MP
-            canvas, 600 ms for a 4 MP one). PASS/FAIL is judged on the median.
+            p95 of N runs after one warm-up run, against the targets for a 1 MP and a 4 MP
+            canvas. PASS/FAIL is judged on the median.
 utilities   each utility on tests/fixtures/astronaut.png scaled to 1024 x 1024: median of N
-            runs after a warm-up (which loads the face cascades); the x4 upscales against 1 s.
+            runs after a warm-up (which loads the face cascades); the x4 upscales against
+            their target.
 stack       the real thing: a uvicorn web server and a Celery worker (concurrency 2) as
             subprocesses, on a fresh SQLite database in a temporary STUDIO_DATA_DIR, an
             empty Redis database and a queue of their own (CELERY_QUEUE), so a studio
@@ -525,7 +527,7 @@ def machine() -> str:
     load = " / ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return "\n".join(
         [
-            f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+            f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
             f"- machine: {platform.platform()}, {platform.machine()}, "
             f"{os.cpu_count()} CPUs (os.cpu_count()), load average {load} at start",
             f"- Python {platform.python_version()}, numpy {numpy.__version__}, "

@@ -8,7 +8,8 @@ the moment its image appeared in the page (a MutationObserver in the page) minus
 moment the worker stored the result (``Job.finished_at``). Two pages run in turn: the
 studio as it is (server-sent events over Redis, HTMX polling every 5 s as a fallback) and
 the baseline, the same page with the event stream blocked, so only the 5 s polling is
-left (the official client's interval). Target: p50 ≤ 300 ms, p95 ≤ 1 s.
+left (the official client's interval). The targets and the figures: docs/performance.md,
+"Live updates".
 """
 
 from __future__ import annotations

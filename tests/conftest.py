@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import uuid
 
 import httpx
 import pytest
 import redis
+from django.test import Client
 
-from tests.factories import UserFactory
+from teams.models import Role
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+# The tiers (the `process` mark, and the check that a test starting a process has it).
+from tests.tiers import (  # noqa: F401 (pytest finds hooks by their names here)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_runtest_protocol,
+)
 
 STRICT_SERVICES = os.environ.get("STRICT_SERVICES") == "1"
+
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") != "1":
+    # pytest-xdist runs a process per core: each keeps to one thread for torch, BLAS and
+    # OpenCV, which would otherwise start one per core each and contend (set before the
+    # test modules import them; Django's set-up imports none of them).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def require_service(name: str, reachable: bool) -> None:
@@ -50,10 +72,64 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """A test database of its own for each of scripts/run_tests.py's runs on one PostgreSQL
+    server (TEST_DATABASE_SUFFIX): test_test_fast beside test_test. SQLite's test file is
+    named after the process already (studio/settings.py)."""
+    suffix = os.environ.get("TEST_DATABASE_SUFFIX")
+    if not suffix:
+        return
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] != "django.db.backends.sqlite3":
+            test = database.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{suffix}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_listed_once():
+    """WhiteNoise lists and stats every static file when its middleware is built, and each
+    test client builds the middleware afresh: a quarter of a view test's time. The list is
+    made once per configuration (the files do not change while the tests run)."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listed: dict[tuple, dict] = {}
+    list_files = WhiteNoiseMiddleware.add_files_from_finders
+
+    def add_files_from_finders(self) -> None:
+        if self.files:  # STATIC_ROOT's files came first: list as WhiteNoise does
+            return list_files(self)
+        key = (
+            type(self), self.static_prefix, self.max_age, self.allow_all_origins,
+            self.charset, self.index_file, self.add_headers_function,
+            repr(getattr(settings, "WHITENOISE_MIMETYPES", None)), repr(settings.STATICFILES_DIRS),
+            tuple(settings.STATICFILES_FINDERS), tuple(settings.INSTALLED_APPS),
+        )  # fmt: skip
+        if key not in listed:
+            list_files(self)
+            listed[key] = dict(self.files)
+        self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = list_files
+
+
+@pytest.fixture(scope="session")
+def _media_roots(tmp_path_factory):
+    return tmp_path_factory.mktemp("media"), itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path) -> None:
-    """Files written by a test never land in the real data folder."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_in_tmp(settings, _media_roots) -> None:
+    """Files written by a test never land in the real data folder: each test has a media
+    folder of its own, made only if it stores a file (a tmp_path for every test was a folder
+    made, and removed by a later run, for each of 1,800 tests)."""
+    base, numbers = _media_roots
+    settings.MEDIA_ROOT = base / str(next(numbers))
 
 
 @pytest.fixture(autouse=True)
@@ -75,12 +151,21 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Job events go out on Redis channels named after the queue (jobs/events.py), and channels
+# ignore Redis's database number: runs side by side (make test's, pytest-xdist's workers,
+# another checkout's) would hear each other's jobs of the same ids.
+RUN_QUEUE = f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
+def _event_channels_of_this_run(settings) -> None:
+    settings.CELERY_TASK_DEFAULT_QUEUE = RUN_QUEUE
+
+
 @pytest.fixture(autouse=True)
 def _rate_limits_in_memory(settings) -> None:
     """Each test counts its own attempts from zero, in this process, never in the shared
     Redis (where runs side by side would count each other's users)."""
-    import uuid
-
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
@@ -110,30 +195,22 @@ def outsider(password):
 @pytest.fixture
 def team(owner):
     """A team the owner owns."""
-    from teams.models import Membership, Role, Team
-
-    team = Team.objects.create(name="Studio team", created_by=owner)
-    Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-    return team
+    return TeamFactory(name="Studio team", created_by=owner)
 
 
 @pytest.fixture
 def member(team, password):
     """An editor of the owner's team."""
-    from teams.models import Membership, Role
-
     user = UserFactory(username="member", password=password)
-    Membership.objects.create(team=team, user=user, role=Role.EDITOR)
+    MembershipFactory(team=team, user=user, role=Role.EDITOR)
     return user
 
 
 @pytest.fixture
 def viewer(team, password):
     """A viewer of the owner's team."""
-    from teams.models import Membership, Role
-
     user = UserFactory(username="viewer", password=password)
-    Membership.objects.create(team=team, user=user, role=Role.VIEWER)
+    MembershipFactory(team=team, user=user, role=Role.VIEWER)
     return user
 
 
@@ -143,27 +220,30 @@ def owner_client(client, owner):
     return client
 
 
-def _signed_in(user):
-    from django.test import Client
-
+def client_for(user) -> Client:
+    """A test client signed in as ``user``."""
     client = Client()
     client.force_login(user)
     return client
 
 
+def html(response) -> str:
+    return response.content.decode()
+
+
 @pytest.fixture
 def member_client(member):
-    return _signed_in(member)
+    return client_for(member)
 
 
 @pytest.fixture
 def viewer_client(viewer):
-    return _signed_in(viewer)
+    return client_for(viewer)
 
 
 @pytest.fixture
 def outsider_client(outsider):
-    return _signed_in(outsider)
+    return client_for(outsider)
 
 
 @pytest.fixture
@@ -179,8 +259,6 @@ def _celery_worker_session(redis_url, django_db_setup):
     It stops before the test database is dropped, and each task closes its thread's
     database connection, so none is left open on the database at the end.
     """
-    import uuid
-
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gallery.models import Image
-from tests.teams.helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_share_with_a_team_and_see_it_as_another_member(
     signed_in_page, _browser, stack, owner, member, team, password
 ):
-    image = make_image(owner, prompt="a harbour at night")
+    image = ImageFactory(owner=owner, prompt="a harbour at night")
     page = signed_in_page
     page.goto(f"/gallery/{image.pk}/")
     # The sharing panel comes in by itself; its form swaps in place.

@@ -20,7 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 from gallery.models import Image
 from gallery.services import InvalidResult, create_image
 from jobs.models import Job, Stage
-from tests.studio.remake_helpers import made_image
+from tests.factories import JobResultFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +114,7 @@ def test_inline_validation_refuses_what_the_submit_would(owner_client, case):
 
 @pytest.mark.parametrize("case", MISLABELLED)
 def test_face_swap_with_a_mislabelled_second_image(owner_client, owner, case):
-    face = made_image(owner)
+    face = JobResultFactory(owner=owner)
     data = {
         "source_source": "gallery",
         "source_image": face.pk,
@@ -127,7 +127,7 @@ def test_face_swap_with_a_mislabelled_second_image(owner_client, owner, case):
 
 @pytest.mark.parametrize("case", MISLABELLED)
 def test_the_form_send_to_a_utility_opens(owner_client, owner, case):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     opened = owner_client.get(reverse("create:send", args=[image.pk, "utils/facerestore"]))
     assert opened.status_code == 302
     assert owner_client.get(opened["Location"]).status_code == 200
@@ -139,8 +139,13 @@ def test_the_form_send_to_a_utility_opens(owner_client, owner, case):
 
 @pytest.mark.parametrize("case", MISLABELLED)
 def test_the_form_remix_opens(owner_client, owner, case):
-    source = made_image(owner)
-    result = made_image(owner, "utils/clarify", {"image": "https://example.com/in.png"}, seed=None)
+    source = JobResultFactory(owner=owner)
+    result = JobResultFactory(
+        owner=owner,
+        endpoint="utils/clarify",
+        body={"image": "https://example.com/in.png"},
+        seed=None,
+    )
     opened = owner_client.get(reverse("create:remix", args=[result.pk]))
     assert opened.status_code == 302
     assert opened["Location"].startswith(reverse("create:create-endpoint", args=["utils/clarify"]))

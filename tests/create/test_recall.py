@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
 
 from jobs.models import Job
-from tests.studio.remake_helpers import made_image, png_bytes, stored_bytes
+from tests.factories import JobResultFactory, png_bytes, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +46,10 @@ def opened(client, response):
 
 
 def test_our_own_file_opens_its_form_with_everything_and_the_seed(owner_client, owner):
-    image = made_image(
-        owner,
-        "sdxl/pony",
-        {
+    image = JobResultFactory(
+        owner=owner,
+        endpoint="sdxl/pony",
+        body={
             "prompt": "a knight",
             "negative_prompt": "blur",
             "model": "wai anime sfw",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from gallery.links import signed_media_url
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
-from tests.studio.remake_helpers import made_image, png_bytes, uploaded_image
+from tests.factories import ImageFactory, JobResultFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +29,10 @@ def remix(client, image):
 
 
 def test_remix_opens_the_form_with_the_recipe_and_no_seed(owner_client, owner):
-    image = made_image(
-        owner,
-        "sdxl/generative",
-        {
+    image = JobResultFactory(
+        owner=owner,
+        endpoint="sdxl/generative",
+        body={
             "prompt": "a lighthouse, storm & spray",
             "negative_prompt": "people",
             "model": "lightning",
@@ -64,9 +64,15 @@ def test_remix_opens_the_form_with_the_recipe_and_no_seed(owner_client, owner):
 
 
 def test_remix_booleans_go_in_only_when_true(owner_client, owner):
-    raw = made_image(owner, "flux/1.1/pro-ultra", {"prompt": "a", "canvas": "Square", "raw": True})
-    plain = made_image(
-        owner, "flux/1.1/pro-ultra", {"prompt": "a", "canvas": "Square", "raw": False}
+    raw = JobResultFactory(
+        owner=owner,
+        endpoint="flux/1.1/pro-ultra",
+        body={"prompt": "a", "canvas": "Square", "raw": True},
+    )
+    plain = JobResultFactory(
+        owner=owner,
+        endpoint="flux/1.1/pro-ultra",
+        body={"prompt": "a", "canvas": "Square", "raw": False},
     )
     assert parse_qs(urlsplit(remix(owner_client, raw)).query)["raw"] == ["on"]
     assert "raw" not in parse_qs(urlsplit(remix(owner_client, plain)).query)
@@ -75,7 +81,7 @@ def test_remix_booleans_go_in_only_when_true(owner_client, owner):
 
 
 def test_remix_of_a_utility_result_chooses_its_input_from_the_gallery(owner_client, owner):
-    source = uploaded_image(owner)
+    source = ImageFactory(owner=owner, upload=True)
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/upscale",
@@ -98,7 +104,10 @@ def test_remix_of_a_utility_result_chooses_its_input_from_the_gallery(owner_clie
 
 
 def test_remix_of_a_face_swap_keeps_face_and_target(owner_client, owner):
-    face, target = uploaded_image(owner), uploaded_image(owner, colour=(0, 0, 255))
+    face, target = (
+        ImageFactory(owner=owner, upload=True),
+        ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(0, 0, 255))),
+    )
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/faceswap",
@@ -120,21 +129,23 @@ def test_remix_of_a_face_swap_keeps_face_and_target(owner_client, owner):
 
 
 def test_remix_without_the_job_uses_the_images_recipe(owner_client, owner):
-    image = made_image(owner, "sd/1/generative", {"prompt": "a", "canvas": "Landscape"}, seed=3)
+    image = JobResultFactory(
+        owner=owner, endpoint="sd/1/generative", body={"prompt": "a", "canvas": "Landscape"}, seed=3
+    )
     Job.objects.filter(pk=image.job_id).delete()
     query = parse_qs(urlsplit(remix(owner_client, image)).query)
     assert query == {"prompt": ["a"], "canvas": ["Landscape"]}
 
 
 def test_team_members_may_remix_a_team_image(client, owner, team, member, viewer):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     for user in (member, viewer):
         client.force_login(user)
         assert "prompt=a+red+fox" in remix(client, shared)
 
 
 def test_an_upload_has_nothing_to_remix(owner_client, owner):
-    upload = uploaded_image(owner)
+    upload = ImageFactory(owner=owner, upload=True)
     response = owner_client.get(reverse("create:remix", args=[upload.pk]))
     assert response["Location"] == upload.get_absolute_url()
     [message] = list(get_messages(response.wsgi_request))
@@ -142,7 +153,7 @@ def test_an_upload_has_nothing_to_remix(owner_client, owner):
 
 
 def test_another_users_image_is_404(client, owner, outsider, team):
-    private, shared = made_image(owner), made_image(owner, team=team)
+    private, shared = JobResultFactory(owner=owner), JobResultFactory(owner=owner, team=team)
     client.force_login(outsider)
     for image in (private, shared):
         assert client.get(reverse("create:remix", args=[image.pk])).status_code == 404

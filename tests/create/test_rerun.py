@@ -15,13 +15,8 @@ from gallery.models import Image
 from gallery.recipes import content_checksum, read_recipe, strip_recipe
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
-from tests.studio.remake_helpers import (
-    finished,
-    made_image,
-    png_bytes,
-    stored_bytes,
-    uploaded_image,
-)
+from tests.conftest import wait_for_job_end
+from tests.factories import ImageFactory, JobResultFactory, png_bytes, stored_bytes
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def test_rerun_gives_the_identical_image(owner_client, owner, studio_on_engine):
             "model": "v1",
         },
     )
-    first = finished(Job.objects.get())
+    first = wait_for_job_end(Job.objects.get())
     assert first.status == Stage.SUCCEEDED, first.error
     original = first.image
 
@@ -58,7 +53,7 @@ def test_rerun_gives_the_identical_image(owner_client, owner, studio_on_engine):
     assert response.status_code == 302 and response["Location"] == again_job.get_absolute_url()
     assert again_job.endpoint == first.endpoint
     assert again_job.input == first.input and again_job.seed == first.seed
-    assert finished(again_job).status == Stage.SUCCEEDED, again_job.error
+    assert wait_for_job_end(again_job).status == Stage.SUCCEEDED, again_job.error
     again = again_job.image
 
     before, after = stored_bytes(original), stored_bytes(again)
@@ -88,12 +83,14 @@ def test_rerun_gives_the_identical_image(owner_client, owner, studio_on_engine):
 
 @pytest.mark.django_db(transaction=True)
 def test_rerun_of_a_utility_result_signs_its_input_again(owner_client, owner, studio_on_engine):
-    source = made_image(owner, "flux/dev", {"prompt": "a portrait", "canvas": "Square"})
+    source = JobResultFactory(
+        owner=owner, endpoint="flux/dev", body={"prompt": "a portrait", "canvas": "Square"}
+    )
     owner_client.post(
         reverse("create:create-endpoint", args=["utils/clarify"]),
         {"image_source": "gallery", "image_image": source.pk, "type": "Image Denoising"},
     )
-    first = finished(Job.objects.get(endpoint="utils/clarify"))
+    first = wait_for_job_end(Job.objects.get(endpoint="utils/clarify"))
     assert first.status == Stage.SUCCEEDED, first.error
     clarified = first.image
     assert clarified.parent == source
@@ -104,7 +101,7 @@ def test_rerun_of_a_utility_result_signs_its_input_again(owner_client, owner, st
     assert signed_link_name(again_job.input["image"]) == source.file.name
     assert again_job.input["type"] == "Image Denoising"
     assert again_job.parent_image == source
-    assert finished(again_job).status == Stage.SUCCEEDED, again_job.error
+    assert wait_for_job_end(again_job).status == Stage.SUCCEEDED, again_job.error
     assert content_checksum(stored_bytes(again_job.image)) == content_checksum(
         stored_bytes(clarified)
     )
@@ -116,11 +113,11 @@ def test_rerun_of_a_utility_result_signs_its_input_again(owner_client, owner, st
 def test_member_rerun_saved_to_the_team_lands_in_the_team_gallery(
     client, owner, team, member, studio_on_engine
 ):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     assert shared.team == team
     client.force_login(member)
     client.post(rerun_url(shared), {"save_to": str(team.pk)})
-    job = finished(Job.objects.get(owner=member))
+    job = wait_for_job_end(Job.objects.get(owner=member))
     assert job.status == Stage.SUCCEEDED, job.error
     assert job.image.owner == member and job.image.team == team
 
@@ -131,7 +128,7 @@ def test_member_rerun_saved_to_the_team_lands_in_the_team_gallery(
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_no_submit")
 def test_htmx_rerun_answers_with_the_job_card(owner_client, owner):
-    image = made_image(owner, seed=55)
+    image = JobResultFactory(owner=owner, seed=55)
     response = owner_client.post(rerun_url(image), headers={"HX-Request": "true"})
     job = Job.objects.exclude(pk=image.job_id).get()
     assert response.status_code == 200
@@ -144,8 +141,11 @@ def test_htmx_rerun_answers_with_the_job_card(owner_client, owner):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_no_submit")
 def test_rerun_without_the_job_rebuilds_the_body_from_the_image(owner_client, owner):
-    image = made_image(
-        owner, "sd/1/generative", {"prompt": "a", "canvas": "Portrait", "guidance": 4.0}, seed=9
+    image = JobResultFactory(
+        owner=owner,
+        endpoint="sd/1/generative",
+        body={"prompt": "a", "canvas": "Portrait", "guidance": 4.0},
+        seed=9,
     )
     Job.objects.filter(pk=image.job_id).delete()
     image.refresh_from_db()
@@ -159,7 +159,7 @@ def test_rerun_without_the_job_rebuilds_the_body_from_the_image(owner_client, ow
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_no_submit")
 def test_an_upload_has_nothing_to_rerun(owner_client, owner):
-    upload = uploaded_image(owner)
+    upload = ImageFactory(owner=owner, upload=True)
     response = owner_client.post(rerun_url(upload))
     assert response.status_code == 302 and response["Location"] == upload.get_absolute_url()
     [message] = list(get_messages(response.wsgi_request))
@@ -172,7 +172,7 @@ def test_an_upload_has_nothing_to_rerun(owner_client, owner):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_no_submit")
 def test_rerun_refuses_when_the_input_image_is_gone_or_hidden(client, owner, team, member):
-    private_source = uploaded_image(owner)
+    private_source = ImageFactory(owner=owner, upload=True)
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/facerestore",
@@ -197,7 +197,7 @@ def test_rerun_refuses_when_the_input_image_is_gone_or_hidden(client, owner, tea
 def test_team_image_rerun_by_a_member_goes_private_unless_they_choose_the_team(
     client, owner, team, member
 ):
-    shared = made_image(owner, team=team, seed=4)
+    shared = JobResultFactory(owner=owner, team=team, seed=4)
     client.force_login(member)
     client.post(rerun_url(shared))
     private = Job.objects.get(owner=member)
@@ -210,7 +210,7 @@ def test_team_image_rerun_by_a_member_goes_private_unless_they_choose_the_team(
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_no_submit")
 def test_a_viewer_may_rerun_privately_but_not_into_the_team(client, owner, team, viewer):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     client.force_login(viewer)
     response = client.post(rerun_url(shared), {"save_to": str(team.pk)})
     [message] = list(get_messages(response.wsgi_request))
@@ -225,7 +225,7 @@ def test_a_viewer_may_rerun_privately_but_not_into_the_team(client, owner, team,
 def test_team_quota_refusal_is_said_and_nothing_is_created(client, owner, team, member):
     team.daily_job_quota = 0
     team.save()
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     client.force_login(member)
     response = client.post(rerun_url(shared), {"save_to": str(team.pk)})
     [message] = list(get_messages(response.wsgi_request))
@@ -235,8 +235,8 @@ def test_team_quota_refusal_is_said_and_nothing_is_created(client, owner, team, 
 
 @pytest.mark.django_db
 def test_another_users_image_is_404_and_get_is_refused(client, owner, outsider, team):
-    private = made_image(owner)
-    shared = made_image(owner, team=team)
+    private = JobResultFactory(owner=owner)
+    shared = JobResultFactory(owner=owner, team=team)
     client.force_login(outsider)
     for image in (private, shared):
         assert client.post(rerun_url(image)).status_code == 404
@@ -248,7 +248,7 @@ def test_another_users_image_is_404_and_get_is_refused(client, owner, outsider, 
 
 @pytest.mark.django_db
 def test_signed_out_is_sent_to_sign_in(client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     response = client.post(rerun_url(image))
     assert response.status_code == 302 and "/accounts/login" in response["Location"]
 
@@ -259,8 +259,8 @@ def test_signed_out_is_sent_to_sign_in(client, owner):
 @pytest.mark.django_db
 def test_the_image_page_offers_every_way_to_make_it_again(client, owner, team, settings):
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:9/engine"
-    image = made_image(owner)
-    other = uploaded_image(owner, colour=(5, 5, 5))
+    image = JobResultFactory(owner=owner)
+    other = ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(5, 5, 5)))
     client.force_login(owner)
     html = client.get(reverse("gallery:detail", args=[image.pk])).content.decode()
     assert f'action="{rerun_url(image)}"' in html
@@ -281,7 +281,7 @@ def test_the_image_page_offers_every_way_to_make_it_again(client, owner, team, s
 @pytest.mark.django_db
 def test_seedless_models_say_a_rerun_differs(client, owner, settings):
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:9/engine"
-    image = made_image(owner, "flux/schnell", {"prompt": "a"}, seed=None)
+    image = JobResultFactory(owner=owner, endpoint="flux/schnell", body={"prompt": "a"}, seed=None)
     client.force_login(owner)
     html = client.get(reverse("gallery:detail", args=[image.pk])).content.decode()
     assert "This model takes no seed: a re-run gives a different image." in html

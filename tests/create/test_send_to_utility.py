@@ -12,7 +12,7 @@ from django.urls import reverse
 from create.remake import SEND_UTILITIES
 from gallery.services import create_image
 from jobs.models import Job
-from tests.studio.remake_helpers import made_image, uploaded_image
+from tests.factories import ImageFactory, JobResultFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def selected_gallery_option(html: str, name: str) -> str | None:
 
 @pytest.mark.parametrize("slug", SEND_UTILITIES)
 def test_each_utility_opens_prefilled_with_the_image(owner_client, owner, slug):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     response = send(owner_client, image, slug)
     assert response.status_code == 302
     location = urlsplit(response["Location"])
@@ -51,7 +51,7 @@ def test_each_utility_opens_prefilled_with_the_image(owner_client, owner, slug):
 
 
 def test_the_result_is_a_child_of_the_image(owner_client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     owner_client.post(
         reverse("create:create-endpoint", args=["utils/upscale"]),
         {"image_source": "gallery", "image_image": image.pk, "model": "Real-ESRGAN"},
@@ -61,7 +61,7 @@ def test_the_result_is_a_child_of_the_image(owner_client, owner):
 
 
 def test_uploads_can_be_sent_too_but_svgs_cannot(owner_client, owner):
-    upload = uploaded_image(owner)
+    upload = ImageFactory(owner=owner, upload=True)
     assert send(owner_client, upload, "utils/upscale").status_code == 302
     svg = create_image(owner, SVG)
     response = send(owner_client, svg, "utils/upscale")
@@ -71,13 +71,13 @@ def test_uploads_can_be_sent_too_but_svgs_cannot(owner_client, owner):
 
 
 def test_unknown_or_non_utility_is_404(owner_client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     for slug in ("flux/dev", "utils/nope", "utils/faceswap-not"):
         assert send(owner_client, image, slug).status_code == 404
 
 
 def test_team_image_sent_by_a_member_becomes_the_parent(client, owner, team, member):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     client.force_login(member)
     location = send(client, shared, "utils/facerestore")["Location"]
     assert selected_gallery_option(client.get(location).content.decode(), "image_image") == str(
@@ -101,9 +101,9 @@ def faceswap(client, image, face=None):
 
 
 def test_faceswap_without_a_face_offers_the_users_images(owner_client, owner, team, member):
-    target = made_image(owner)
-    other = uploaded_image(owner, colour=(1, 2, 3))
-    teammate = made_image(member, team=team)
+    target = JobResultFactory(owner=owner)
+    other = ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(1, 2, 3)))
+    teammate = JobResultFactory(owner=member, team=team)
     svg = create_image(owner, SVG)
     response = faceswap(owner_client, target)
     assert response.status_code == 200
@@ -113,7 +113,10 @@ def test_faceswap_without_a_face_offers_the_users_images(owner_client, owner, te
 
 
 def test_faceswap_opens_with_the_face_as_source_and_this_image_as_target(owner_client, owner):
-    target, face = made_image(owner), uploaded_image(owner, colour=(9, 9, 9))
+    target, face = (
+        JobResultFactory(owner=owner),
+        ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(9, 9, 9))),
+    )
     response = faceswap(owner_client, target, face.pk)
     query = parse_qs(urlsplit(response["Location"]).query)
     assert query == {
@@ -128,7 +131,10 @@ def test_faceswap_opens_with_the_face_as_source_and_this_image_as_target(owner_c
 
 
 def test_faceswap_result_parent_is_the_target(owner_client, owner):
-    target, face = made_image(owner), uploaded_image(owner, colour=(9, 9, 9))
+    target, face = (
+        JobResultFactory(owner=owner),
+        ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(9, 9, 9))),
+    )
     owner_client.post(
         reverse("create:create-endpoint", args=["utils/faceswap"]),
         {
@@ -142,14 +148,14 @@ def test_faceswap_result_parent_is_the_target(owner_client, owner):
 
 
 def test_faceswap_with_a_bad_face_value_says_so(owner_client, owner):
-    target = made_image(owner)
+    target = JobResultFactory(owner=owner)
     response = faceswap(owner_client, target, "abc")
     assert response.status_code == 422
     assert "Choose the image whose face goes into this one." in response.content.decode()
 
 
 def test_faceswap_with_someone_elses_face_or_target_is_404(client, owner, outsider):
-    mine, theirs = made_image(owner), made_image(outsider)
+    mine, theirs = JobResultFactory(owner=owner), JobResultFactory(owner=outsider)
     client.force_login(owner)
     assert faceswap(client, mine, theirs.pk).status_code == 404
     assert faceswap(client, theirs, mine.pk).status_code == 404
@@ -157,7 +163,7 @@ def test_faceswap_with_someone_elses_face_or_target_is_404(client, owner, outsid
 
 
 def test_another_users_image_is_404_for_every_utility(client, owner, outsider, team):
-    private, shared = made_image(owner), made_image(owner, team=team)
+    private, shared = JobResultFactory(owner=owner), JobResultFactory(owner=owner, team=team)
     client.force_login(outsider)
     for image in (private, shared):
         for slug in SEND_UTILITIES:

@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from jobs.models import Job, Stage
-from tests.factories import UserFactory
-from tests.studio.remake_helpers import made_image
-from tests.teams.helpers import client_for
+from tests.conftest import client_for
+from tests.factories import JobResultFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +62,7 @@ def test_invalid_forms_do_not_count(owner):
 
 def test_remakes_and_retries_share_the_count(owner):
     client = client_for(owner)
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     failed = Job.objects.create(
         owner=owner, endpoint="flux/dev", input=FORM | {"seed": 1}, seed=1, status=Stage.FAILED
     )

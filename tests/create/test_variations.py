@@ -9,7 +9,7 @@ from django.urls import reverse
 from gallery.links import signed_media_url
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
-from tests.studio.remake_helpers import made_image, png_bytes, uploaded_image
+from tests.factories import ImageFactory, JobResultFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,9 @@ def new_jobs(image):
 
 def test_variations_are_the_same_recipe_with_new_seeds(owner_client, owner):
     body = {"prompt": "a fox", "negative_prompt": "snow", "canvas": "Square", "guidance": 8.0}
-    image = made_image(owner, "sdxl/generative", {**body, "model": "v1"}, seed=77)
+    image = JobResultFactory(
+        owner=owner, endpoint="sdxl/generative", body={**body, "model": "v1"}, seed=77
+    )
     response = owner_client.post(url(image), {"count": "5"})
     assert response.status_code == 302 and response["Location"] == reverse("jobs:list")
     jobs = new_jobs(image)
@@ -46,13 +48,13 @@ def test_variations_are_the_same_recipe_with_new_seeds(owner_client, owner):
 
 
 def test_four_by_default(owner_client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     owner_client.post(url(image))
     assert len(new_jobs(image)) == 4
 
 
 def test_htmx_answers_with_the_job_cards(owner_client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     response = owner_client.post(url(image), {"count": "3"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
@@ -63,7 +65,7 @@ def test_htmx_answers_with_the_job_cards(owner_client, owner):
 
 @pytest.mark.parametrize("count", ["0", "9", "-1", "four", "2.5"])
 def test_out_of_range_counts_are_refused(owner_client, owner, count):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     response = owner_client.post(url(image), {"count": count})
     assert response["Location"] == image.get_absolute_url()
     [message] = list(get_messages(response.wsgi_request))
@@ -74,14 +76,14 @@ def test_out_of_range_counts_are_refused(owner_client, owner, count):
 
 
 def test_seedless_model_still_varies_by_the_engines_seed(owner_client, owner):
-    image = made_image(owner, "flux/schnell", {"prompt": "a"}, seed=None)
+    image = JobResultFactory(owner=owner, endpoint="flux/schnell", body={"prompt": "a"}, seed=None)
     owner_client.post(url(image), {"count": "2"})
     jobs = new_jobs(image)
     assert len(jobs) == 2 and all(job.input == {"prompt": "a"} for job in jobs)
 
 
 def test_utility_results_and_uploads_have_no_variations(owner_client, owner):
-    source = uploaded_image(owner)
+    source = ImageFactory(owner=owner, upload=True)
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/remove-background",
@@ -97,7 +99,7 @@ def test_utility_results_and_uploads_have_no_variations(owner_client, owner):
 
 
 def test_member_variations_go_private_or_to_the_team(client, owner, team, member):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     client.force_login(member)
     client.post(url(shared), {"count": "2"})
     assert [job.team for job in Job.objects.filter(owner=member)] == [None, None]
@@ -106,7 +108,7 @@ def test_member_variations_go_private_or_to_the_team(client, owner, team, member
 
 
 def test_another_users_image_is_404(client, owner, outsider, team):
-    private, shared = made_image(owner), made_image(owner, team=team)
+    private, shared = JobResultFactory(owner=owner), JobResultFactory(owner=owner, team=team)
     client.force_login(outsider)
     for image in (private, shared):
         assert client.post(url(image), {"count": "2"}).status_code == 404

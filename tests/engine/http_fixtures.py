@@ -33,7 +33,11 @@ class LoopbackServer:
         self.handler = handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the loop to look again: every 0.5 s by default, half a
+        # second of each test's teardown.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     def route(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
         self.handler.routes[path] = (

@@ -122,6 +122,7 @@ def test_settings_read_the_mapping_and_the_family_folders(monkeypatch):
         env.env_choice("ENGINE_DIFFUSERS_DTYPE", "auto", ("auto", "float16"))
 
 
+@pytest.mark.process
 def test_django_and_the_engine_never_import_torch(tmp_path):
     """The web process serves mapped endpoints (submit, ping) without torch or diffusers."""
     (tmp_path / "flux").mkdir()

@@ -147,6 +147,7 @@ def test_same_request_gives_byte_identical_png(endpoint: str, params: dict) -> N
     assert first == second
 
 
+@pytest.mark.process
 def test_output_does_not_depend_on_python_hash_seed() -> None:
     code = (
         "import hashlib, sys\n"

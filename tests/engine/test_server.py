@@ -22,6 +22,9 @@ from engine.models import ApiToken, EngineJob, Status
 from tests.factories import UserFactory
 from tests.stack import BASE_DIR, database_url, free_port
 
+# Real processes (servers, workers, make run): the process tier.
+pytestmark = pytest.mark.process
+
 
 @dataclass
 class EngineServer:

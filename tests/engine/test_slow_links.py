@@ -15,7 +15,7 @@ from tests.engine.conftest import wait_for_job
 from tests.slow_http import SlowServer
 from tests.stack import STACK_TOKEN, issue_stack_token, start_stack
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 DEADLINE = 8
 
 

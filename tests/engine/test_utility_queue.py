@@ -26,6 +26,9 @@ def studio_app(settings):
     own in place), as they are again afterwards."""
     from studio.celery import app
 
+    # The settings' own default queue: tests/conftest.py renames it for each run (its event
+    # channels), but CELERY_TASK_QUEUES keeps the name it was declared with, first.
+    settings.CELERY_TASK_DEFAULT_QUEUE = settings.CELERY_TASK_QUEUES[0].name
     keys = ("task_queues", "task_routes", "task_default_queue")
     saved = {key: app.conf[key] for key in keys}
     app.conf.update(

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from gallery.models import Collection, Image
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def post_bulk(client, action: str, images, **extra):
 
 
 def test_grid_is_a_bulk_form_with_a_checkbox_per_tile(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     html = owner_client.get(LIST).content.decode()
     assert f'<form method="post" action="{BULK}"' in html
     assert f'type="checkbox" name="ids" value="{image.pk}"' in html
@@ -31,7 +31,7 @@ def test_grid_is_a_bulk_form_with_a_checkbox_per_tile(owner_client, owner):
 
 
 def test_add_to_a_collection(owner_client, owner):
-    images = [make_image(owner) for _ in range(3)]
+    images = [ImageFactory(owner=owner) for _ in range(3)]
     collection = Collection.objects.create(owner=owner, name="Picks")
     response = post_bulk(owner_client, "add", images[:2], collection=collection.pk, next=LIST)
     assert response.status_code == 302 and response["Location"] == LIST
@@ -42,7 +42,7 @@ def test_add_to_a_collection(owner_client, owner):
 
 
 def test_move_between_collections(owner_client, owner):
-    images = [make_image(owner) for _ in range(3)]
+    images = [ImageFactory(owner=owner) for _ in range(3)]
     source = Collection.objects.create(owner=owner, name="Inbox")
     target = Collection.objects.create(owner=owner, name="Keep")
     source.images.add(*images)
@@ -52,7 +52,7 @@ def test_move_between_collections(owner_client, owner):
 
 
 def test_remove_from_a_collection(owner_client, owner):
-    images = [make_image(owner) for _ in range(2)]
+    images = [ImageFactory(owner=owner) for _ in range(2)]
     source = Collection.objects.create(owner=owner, name="Inbox")
     source.images.add(*images)
     post_bulk(owner_client, "remove", images[:1], from_collection=source.pk)
@@ -62,14 +62,14 @@ def test_remove_from_a_collection(owner_client, owner):
 
 def test_collection_page_offers_move_and_remove(owner_client, owner):
     collection = Collection.objects.create(owner=owner, name="Inbox")
-    collection.images.add(make_image(owner))
+    collection.images.add(ImageFactory(owner=owner))
     html = owner_client.get(reverse("gallery:collection", args=[collection.pk])).content.decode()
     assert f'name="from_collection" value="{collection.pk}"' in html
     assert 'value="move"' in html and 'value="remove"' in html
 
 
 def test_compare_two_goes_to_the_compare_page(owner_client, owner):
-    a, b = make_image(owner), make_image(owner)
+    a, b = ImageFactory(owner=owner), ImageFactory(owner=owner)
     response = post_bulk(owner_client, "compare", [a, b])
     assert response["Location"] == f"{reverse('gallery:compare')}?a={a.pk}&b={b.pk}"
     response = post_bulk(owner_client, "compare", [a], next=LIST)
@@ -89,7 +89,7 @@ def test_compare_two_goes_to_the_compare_page(owner_client, owner):
     ],
 )
 def test_bad_bulk_requests_come_back_with_a_message(owner_client, owner, data, message):
-    make_image(owner)
+    ImageFactory(owner=owner)
     response = owner_client.post(BULK, {**data, "next": LIST}, follow=True)
     assert response.redirect_chain[-1][0] == LIST
     assert message in response.content.decode()
@@ -103,7 +103,7 @@ def test_too_many_ids_are_refused(owner_client, owner):
 
 
 def test_delete_asks_first_listing_the_images(owner_client, owner):
-    images = [make_image(owner, prompt=f"picture {n}") for n in range(2)]
+    images = [ImageFactory(owner=owner, prompt=f"picture {n}") for n in range(2)]
     response = post_bulk(owner_client, "delete", images, next=LIST)
     assert response.status_code == 200
     html = response.content.decode()
@@ -117,8 +117,8 @@ def test_delete_asks_first_listing_the_images(owner_client, owner):
 def test_confirmed_delete_removes_rows_and_files(
     owner_client, owner, django_capture_on_commit_callbacks
 ):
-    images = [make_image(owner) for _ in range(2)]
-    keep = make_image(owner)
+    images = [ImageFactory(owner=owner) for _ in range(2)]
+    keep = ImageFactory(owner=owner)
     names = [name for image in images for name in (image.file.name, image.thumbnail.name)]
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
@@ -131,7 +131,7 @@ def test_confirmed_delete_removes_rows_and_files(
 
 
 def test_delete_from_the_detail_page_goes_back_to_the_gallery(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     detail = reverse("gallery:detail", args=[image.pk])
     page = owner_client.get(DELETE, {"ids": image.pk, "next": detail})
     assert "Delete 1 image?" in page.content.decode()
@@ -140,7 +140,7 @@ def test_delete_from_the_detail_page_goes_back_to_the_gallery(owner_client, owne
 
 
 def test_viewer_cannot_delete_team_images_but_an_editor_can(client, owner, viewer, member, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     client.force_login(viewer)
     assert post_bulk(client, "delete", [image]).status_code == 404
     assert client.get(DELETE, {"ids": image.pk}).status_code == 404
@@ -154,7 +154,7 @@ def test_viewer_cannot_delete_team_images_but_an_editor_can(client, owner, viewe
 
 
 def test_a_viewer_may_still_collect_team_images(client, owner, viewer, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     collection = Collection.objects.create(owner=viewer, name="Mine")
     client.force_login(viewer)
     post_bulk(client, "add", [image], collection=collection.pk)
@@ -163,8 +163,8 @@ def test_a_viewer_may_still_collect_team_images(client, owner, viewer, team):
 
 @pytest.mark.parametrize("action", ["zip", "add", "move", "remove", "compare", "delete"])
 def test_one_foreign_image_makes_every_action_answer_404(owner_client, owner, outsider, action):
-    mine = make_image(owner)
-    theirs = make_image(outsider)
+    mine = ImageFactory(owner=owner)
+    theirs = ImageFactory(owner=outsider)
     collection = Collection.objects.create(owner=owner, name="Mine")
     target = Collection.objects.create(owner=owner, name="Target")
     collection.images.add(mine)
@@ -183,7 +183,7 @@ def test_one_foreign_image_makes_every_action_answer_404(owner_client, owner, ou
 
 @pytest.mark.parametrize("action", ["add", "move"])
 def test_another_users_collection_answers_404_in_bulk(owner_client, owner, outsider, action):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     mine = Collection.objects.create(owner=owner, name="Mine")
     mine.images.add(image)
     theirs = Collection.objects.create(owner=outsider, name="Theirs")
@@ -197,7 +197,7 @@ def test_another_users_collection_answers_404_in_bulk(owner_client, owner, outsi
 
 
 def test_deleting_an_outsiders_image_directly_answers_404(owner_client, outsider):
-    image = make_image(outsider)
+    image = ImageFactory(owner=outsider)
     assert owner_client.get(DELETE, {"ids": image.pk}).status_code == 404
     assert owner_client.post(DELETE, {"ids": image.pk}).status_code == 404
     assert Image.objects.filter(pk=image.pk).exists()

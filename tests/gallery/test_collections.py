@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Collection, Image
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_rename(owner_client, owner):
 
 def test_delete_asks_first_and_keeps_the_images(owner_client, owner):
     collection = Collection.objects.create(owner=owner, name="Doomed")
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     collection.images.add(image)
     url = collection_url(collection, "gallery:collection-delete")
     assert "Delete the collection “Doomed”?" in owner_client.get(url).content.decode()
@@ -88,8 +88,8 @@ def test_delete_asks_first_and_keeps_the_images(owner_client, owner):
 
 def test_list_counts_images_still_visible_and_shows_a_cover(client, owner, member, team):
     collection = Collection.objects.create(owner=member, name="Team picks")
-    shared = make_image(owner, team=team)
-    own = make_image(member, created_at=shared.created_at.replace(year=2020))
+    shared = ImageFactory(owner=owner, team=team)
+    own = ImageFactory(owner=member, created_at=shared.created_at.replace(year=2020))
     collection.images.add(shared, own)
     client.force_login(member)
     html = client.get(LIST).content.decode()
@@ -101,7 +101,7 @@ def test_list_counts_images_still_visible_and_shows_a_cover(client, owner, membe
 
 
 def test_add_and_remove_from_the_detail_page(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     first = Collection.objects.create(owner=owner, name="First")
     second = Collection.objects.create(owner=owner, name="Second")
     url = reverse("gallery:image-collections", args=[image.pk])
@@ -118,7 +118,7 @@ def test_add_and_remove_from_the_detail_page(owner_client, owner):
 
 
 def test_create_a_collection_from_the_detail_page(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     Collection.objects.create(owner=owner, name="Taken")
     url = reverse("gallery:image-collections", args=[image.pk])
     owner_client.post(url, {"action": "create", "new-name": "Fresh"})
@@ -132,9 +132,9 @@ def test_create_a_collection_from_the_detail_page(owner_client, owner):
 
 def test_collection_page_shows_its_visible_images_only(client, owner, member, team):
     collection = Collection.objects.create(owner=member, name="Picks")
-    shared = make_image(owner, team=team)
-    own = make_image(member)
-    outside = make_image(member)
+    shared = ImageFactory(owner=owner, team=team)
+    own = ImageFactory(owner=member)
+    outside = ImageFactory(owner=member)
     collection.images.add(shared, own)
     client.force_login(member)
     html = client.get(collection_url(collection)).content.decode()
@@ -156,8 +156,8 @@ def test_collection_page_scrolls_by_keyset_within_the_collection(owner_client, o
 
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
     collection = Collection.objects.create(owner=owner, name="Five")
-    images = [make_image(owner) for _ in range(5)]
-    make_image(owner)  # not in the collection
+    images = [ImageFactory(owner=owner) for _ in range(5)]
+    ImageFactory(owner=owner)  # not in the collection
     collection.images.add(*images)
     html = owner_client.get(collection_url(collection)).content.decode()
     link = re.search(r'id="gallery-more" href="([^"]+)"', html).group(1).replace("&amp;", "&")
@@ -193,7 +193,7 @@ def test_another_users_collection_cannot_be_filled_from_a_detail_page(
     owner_client, owner, outsider
 ):
     theirs = Collection.objects.create(owner=outsider, name="Theirs")
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     url = reverse("gallery:image-collections", args=[image.pk])
     assert owner_client.post(url, {"action": "add", "collection": theirs.pk}).status_code == 404
     assert not theirs.images.exists()
@@ -201,7 +201,7 @@ def test_another_users_collection_cannot_be_filled_from_a_detail_page(
 
 def test_an_image_the_user_cannot_see_cannot_be_collected(owner_client, owner, outsider):
     mine = Collection.objects.create(owner=owner, name="Mine")
-    image = make_image(outsider)
+    image = ImageFactory(owner=outsider)
     url = reverse("gallery:image-collections", args=[image.pk])
     assert owner_client.post(url, {"action": "add", "collection": mine.pk}).status_code == 404
     assert not mine.images.exists()

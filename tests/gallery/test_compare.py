@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,15 @@ def differences(html: str) -> dict[str, tuple[str, str]]:
 
 
 def test_side_by_side_with_a_slider_and_the_differences(owner_client, owner):
-    a = make_image(
-        owner,
+    a = ImageFactory(
+        owner=owner,
         prompt="a red fox",
         endpoint="flux/dev",
         seed=1,
         params={"canvas": "Square", "guidance": 3.5},
     )
-    b = make_image(
-        owner,
+    b = ImageFactory(
+        owner=owner,
         prompt="a red fox",
         endpoint="flux/schnell",
         seed=2,
@@ -52,22 +52,22 @@ def test_side_by_side_with_a_slider_and_the_differences(owner_client, owner):
 
 
 def test_prompt_differences_are_listed_and_escaped(owner_client, owner):
-    a = make_image(owner, prompt="<i>cat</i>")
-    b = make_image(owner, prompt="dog")
+    a = ImageFactory(owner=owner, prompt="<i>cat</i>")
+    b = ImageFactory(owner=owner, prompt="dog")
     html = owner_client.get(COMPARE, {"a": a.pk, "b": b.pk}).content.decode()
     assert differences(html)["prompt"] == ("&lt;i&gt;cat&lt;/i&gt;", "dog")
 
 
 def test_identical_recipes_say_so(owner_client, owner):
-    a = make_image(owner, seed=5)
-    b = make_image(owner, seed=5)
+    a = ImageFactory(owner=owner, seed=5)
+    b = ImageFactory(owner=owner, seed=5)
     html = owner_client.get(COMPARE, {"a": a.pk, "b": b.pk}).content.decode()
     assert "The two recipes are the same" in html
 
 
 def test_a_team_image_compares_with_ones_own(client, owner, member, team):
-    shared = make_image(owner, team=team)
-    own = make_image(member)
+    shared = ImageFactory(owner=owner, team=team)
+    own = ImageFactory(owner=member)
     client.force_login(member)
     response = client.get(COMPARE, {"a": shared.pk, "b": own.pk})
     assert response.status_code == 200
@@ -75,14 +75,14 @@ def test_a_team_image_compares_with_ones_own(client, owner, member, team):
 
 
 def test_another_users_image_answers_404(owner_client, owner, outsider):
-    mine, theirs = make_image(owner), make_image(outsider)
+    mine, theirs = ImageFactory(owner=owner), ImageFactory(owner=outsider)
     assert owner_client.get(COMPARE, {"a": mine.pk, "b": theirs.pk}).status_code == 404
     assert owner_client.get(COMPARE, {"a": theirs.pk, "b": mine.pk}).status_code == 404
 
 
 @pytest.mark.parametrize("query", [{}, {"a": "1"}, {"a": "x", "b": "2"}, {"a": "3", "b": "3"}])
 def test_a_bad_pair_gets_a_clear_message(owner_client, owner, query):
-    make_image(owner)
+    ImageFactory(owner=owner)
     response = owner_client.get(COMPARE, query)
     assert response.status_code == 400
     assert "Choose two different images to compare" in response.content.decode()

@@ -7,8 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from gallery.models import Image
-from tests.factories import UserFactory
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def stored_names(*images: Image) -> list[str]:
 
 
 def test_deleting_an_image_removes_its_files(owner, django_capture_on_commit_callbacks):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     names = stored_names(image)
     assert all(default_storage.exists(name) for name in names)
     with django_capture_on_commit_callbacks(execute=True):
@@ -30,8 +29,8 @@ def test_deleting_an_image_removes_its_files(owner, django_capture_on_commit_cal
 
 def test_deleting_a_user_leaves_no_orphan_files(owner, django_capture_on_commit_callbacks):
     doomed = UserFactory(username="doomed")
-    images = [make_image(doomed) for _ in range(3)]
-    keep = make_image(owner)
+    images = [ImageFactory(owner=doomed) for _ in range(3)]
+    keep = ImageFactory(owner=owner)
     names = stored_names(*images)
     with django_capture_on_commit_callbacks(execute=True):
         doomed.delete()
@@ -43,8 +42,8 @@ def test_deleting_a_user_leaves_no_orphan_files(owner, django_capture_on_commit_
 def test_deleting_a_team_removes_its_images_and_their_files(
     owner, member, team, django_capture_on_commit_callbacks
 ):
-    shared = [make_image(member, team=team), make_image(owner, team=team)]
-    private = make_image(member)
+    shared = [ImageFactory(owner=member, team=team), ImageFactory(owner=owner, team=team)]
+    private = ImageFactory(owner=member)
     names = stored_names(*shared)
     with django_capture_on_commit_callbacks(execute=True):
         team.delete()
@@ -54,7 +53,7 @@ def test_deleting_a_team_removes_its_images_and_their_files(
 
 
 def test_files_stay_until_the_deletion_commits(owner, django_capture_on_commit_callbacks):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     names = stored_names(image)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         image.delete()
@@ -63,7 +62,7 @@ def test_files_stay_until_the_deletion_commits(owner, django_capture_on_commit_c
 
 
 def test_a_rolled_back_deletion_keeps_the_files(owner, django_capture_on_commit_callbacks):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     names = stored_names(image)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
@@ -78,8 +77,8 @@ def test_a_rolled_back_deletion_keeps_the_files(owner, django_capture_on_commit_
 
 
 def test_children_survive_their_parents_deletion(owner, django_capture_on_commit_callbacks):
-    parent = make_image(owner)
-    child = make_image(owner, parent=parent)
+    parent = ImageFactory(owner=owner)
+    child = ImageFactory(owner=owner, parent=parent)
     with django_capture_on_commit_callbacks(execute=True):
         parent.delete()
     child.refresh_from_db()

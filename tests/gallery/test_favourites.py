@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Favourite
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def star_url(image) -> str:
 
 
 def test_htmx_star_saves_and_swaps_the_star(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     response = owner_client.post(
         star_url(image), {"favourite": "1"}, headers={"HX-Request": "true"}
     )
@@ -35,14 +35,14 @@ def test_htmx_star_saves_and_swaps_the_star(owner_client, owner):
 
 
 def test_starring_twice_keeps_one_star(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     owner_client.post(star_url(image), {"favourite": "1"})
     owner_client.post(star_url(image), {"favourite": "1"})
     assert Favourite.objects.filter(user=owner, image=image).count() == 1
 
 
 def test_without_javascript_the_star_redirects_back(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     back = f"{reverse('gallery:list')}?q=lighthouse"
     response = owner_client.post(star_url(image), {"favourite": "1", "next": back})
     assert response.status_code == 302 and response["Location"] == back
@@ -53,7 +53,7 @@ def test_without_javascript_the_star_redirects_back(owner_client, owner):
 
 
 def test_tiles_and_detail_show_the_star_state(owner_client, owner):
-    starred, plain = make_image(owner), make_image(owner)
+    starred, plain = ImageFactory(owner=owner), ImageFactory(owner=owner)
     Favourite.objects.create(user=owner, image=starred)
     html = owner_client.get(reverse("gallery:list")).content.decode()
     assert html.count('aria-pressed="true"') == 1
@@ -64,7 +64,7 @@ def test_tiles_and_detail_show_the_star_state(owner_client, owner):
 
 
 def test_stars_are_per_user(client, owner, member, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     Favourite.objects.create(user=owner, image=image)
     client.force_login(member)
     html = client.get(reverse("gallery:list")).content.decode()
@@ -74,14 +74,14 @@ def test_stars_are_per_user(client, owner, member, team):
 
 
 def test_a_viewer_may_star_a_team_image(client, owner, viewer, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     client.force_login(viewer)
     assert client.post(star_url(image), {"favourite": "1"}).status_code == 302
     assert Favourite.objects.filter(user=viewer, image=image).exists()
 
 
 def test_another_users_image_cannot_be_starred(owner_client, outsider):
-    image = make_image(outsider)
+    image = ImageFactory(owner=outsider)
     assert owner_client.post(star_url(image), {"favourite": "1"}).status_code == 404
     htmx = owner_client.post(star_url(image), {"favourite": "1"}, headers={"HX-Request": "true"})
     assert htmx.status_code == 404
@@ -89,4 +89,4 @@ def test_another_users_image_cannot_be_starred(owner_client, outsider):
 
 
 def test_star_needs_a_post(owner_client, owner):
-    assert owner_client.get(star_url(make_image(owner))).status_code == 405
+    assert owner_client.get(star_url(ImageFactory(owner=owner))).status_code == 405

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from gallery.models import Image
 from jobs.models import Job
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ def detail(image: Image) -> str:
 
 def test_shows_the_full_image_and_every_part_of_the_recipe(owner_client, owner):
     job = Job.objects.create(owner=owner, endpoint="flux/dev", input={"prompt": "p"}, seed=42)
-    image = make_image(
-        owner,
+    image = ImageFactory(
+        owner=owner,
         prompt="a lighthouse <b>at dawn</b>",
         negative_prompt="fog",
         endpoint="flux/dev",
@@ -50,7 +50,7 @@ def test_shows_the_full_image_and_every_part_of_the_recipe(owner_client, owner):
 
 
 def test_download_gives_the_original_bytes_as_an_attachment(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     response = owner_client.get(reverse("gallery:file", args=[image.pk]), {"download": "1"})
     assert response.status_code == 200
     assert f'filename="openjourney-{image.pk}.png"' in response["Content-Disposition"]
@@ -62,9 +62,9 @@ def test_download_gives_the_original_bytes_as_an_attachment(owner_client, owner)
 
 
 def test_lineage_links_the_parent_and_shows_the_children(owner_client, owner):
-    parent = make_image(owner, prompt="the parent")
-    child = make_image(owner, parent=parent, prompt="upscaled", endpoint="utils/upscale")
-    sibling = make_image(owner, parent=parent, prompt="variation")
+    parent = ImageFactory(owner=owner, prompt="the parent")
+    child = ImageFactory(owner=owner, parent=parent, prompt="upscaled", endpoint="utils/upscale")
+    sibling = ImageFactory(owner=owner, parent=parent, prompt="variation")
     child_html = owner_client.get(detail(child)).content.decode()
     assert f'href="{detail(parent)}"' in child_html
     assert "Compare with it" in child_html
@@ -76,9 +76,9 @@ def test_lineage_links_the_parent_and_shows_the_children(owner_client, owner):
 
 
 def test_a_parent_or_child_the_user_cannot_see_stays_hidden(client, owner, member, team):
-    secret_parent = make_image(owner, prompt="private parent")
-    shared = make_image(owner, team=team, parent=secret_parent)
-    make_image(owner, parent=shared, prompt="private child")
+    secret_parent = ImageFactory(owner=owner, prompt="private parent")
+    shared = ImageFactory(owner=owner, team=team, parent=secret_parent)
+    ImageFactory(owner=owner, parent=shared, prompt="private child")
     client.force_login(member)
     html = client.get(detail(shared)).content.decode()
     assert "Made from an image you cannot see" in html
@@ -88,7 +88,7 @@ def test_a_parent_or_child_the_user_cannot_see_stays_hidden(client, owner, membe
 
 def test_team_image_shows_its_author_and_team_to_a_member(client, owner, member, team):
     job = Job.objects.create(owner=owner, endpoint="flux/dev", input={})
-    image = make_image(owner, team=team, job=job)
+    image = ImageFactory(owner=owner, team=team, job=job)
     client.force_login(member)
     response = client.get(detail(image))
     assert response.status_code == 200
@@ -100,7 +100,7 @@ def test_team_image_shows_its_author_and_team_to_a_member(client, owner, member,
 
 
 def test_delete_is_offered_only_to_who_may_delete(client, owner, viewer, member, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     delete_link = f"{reverse('gallery:delete')}?ids={image.pk}"
     client.force_login(viewer)
     assert delete_link not in client.get(detail(image)).content.decode()
@@ -110,30 +110,32 @@ def test_delete_is_offered_only_to_who_may_delete(client, owner, viewer, member,
 
 @pytest.mark.parametrize("name", ["gallery:detail", "gallery:file", "gallery:thumbnail"])
 def test_another_users_image_answers_404(owner_client, outsider, name):
-    image = make_image(outsider)
+    image = ImageFactory(owner=outsider)
     assert owner_client.get(reverse(name, args=[image.pk])).status_code == 404
     assert owner_client.get(reverse(name, args=[image.pk + 1000])).status_code == 404
 
 
 def test_an_image_from_an_unknown_endpoint_still_shows(owner_client, owner):
-    image = make_image(owner, endpoint="retired/model")
+    image = ImageFactory(owner=owner, endpoint="retired/model")
     html = owner_client.get(detail(image)).content.decode()
     assert "/v1/retired/model" in html
 
 
 def test_an_upload_says_so(owner_client, owner):
-    html = owner_client.get(detail(make_image(owner, endpoint="", prompt=""))).content.decode()
+    html = owner_client.get(
+        detail(ImageFactory(owner=owner, endpoint="", prompt=""))
+    ).content.decode()
     assert "<dd>Upload</dd>" in html
 
 
 def test_detail_queries_do_not_grow_with_the_children(owner_client, owner):
-    parent = make_image(owner)
-    image = make_image(owner, parent=parent)
-    make_image(owner, parent=image)
+    parent = ImageFactory(owner=owner)
+    image = ImageFactory(owner=owner, parent=parent)
+    ImageFactory(owner=owner, parent=image)
     with CaptureQueriesContext(connection) as one_child:
         owner_client.get(detail(image))
     for _ in range(6):
-        make_image(owner, parent=image)
+        ImageFactory(owner=owner, parent=image)
     with CaptureQueriesContext(connection) as seven_children:
         html = owner_client.get(detail(image)).content.decode()
     assert html.count('class="tile"') >= 7

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from gallery import search
 from gallery.models import Image
-from tests.gallery.gallery_helpers import days_ago, make_image
+from tests.factories import ImageFactory, days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +32,16 @@ def test_empty_gallery_invites_to_create(owner_client):
 
 
 def test_lists_own_images_newest_first_and_not_an_outsiders(owner_client, owner, outsider):
-    old = make_image(owner, created_at=days_ago(3))
-    new = make_image(owner, created_at=days_ago(1))
-    make_image(outsider, prompt="the outsider's secret")
+    old = ImageFactory(owner=owner, created_at=days_ago(3))
+    new = ImageFactory(owner=owner, created_at=days_ago(1))
+    ImageFactory(owner=outsider, prompt="the outsider's secret")
     html = owner_client.get(LIST).content.decode()
     assert tile_ids(html) == [new.pk, old.pk]
     assert "secret" not in html
 
 
 def test_tiles_are_lazy_webp_thumbnails_sized_on_their_placeholder(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     html = owner_client.get(LIST).content.decode()
     assert f'src="{reverse("gallery:thumbnail", args=[image.pk])}"' in html
     assert 'loading="lazy"' in html
@@ -52,8 +52,8 @@ def test_tiles_are_lazy_webp_thumbnails_sized_on_their_placeholder(owner_client,
 
 
 def test_team_images_are_shown_to_members_with_their_author(client, owner, member, team):
-    shared = make_image(owner, team=team, prompt="shared lighthouse")
-    private = make_image(owner, prompt="owner's private sketch")
+    shared = ImageFactory(owner=owner, team=team, prompt="shared lighthouse")
+    private = ImageFactory(owner=owner, prompt="owner's private sketch")
     client.force_login(member)
     html = client.get(LIST).content.decode()
     assert tile_ids(html) == [shared.pk]
@@ -63,7 +63,7 @@ def test_team_images_are_shown_to_members_with_their_author(client, owner, membe
 
 
 def test_a_member_who_leaves_sees_the_team_images_no_more(client, owner, member, team):
-    make_image(owner, team=team)
+    ImageFactory(owner=owner, team=team)
     client.force_login(member)
     assert len(tile_ids(client.get(LIST).content.decode())) == 1
     team.memberships.filter(user=member).delete()
@@ -75,8 +75,8 @@ def test_keyset_pages_have_no_gaps_or_duplicates_even_with_equal_times(
 ):
     monkeypatch.setattr(search, "PAGE_SIZE", 4)
     same_moment = days_ago(2)
-    images = [make_image(owner, created_at=same_moment) for _ in range(7)]
-    images += [make_image(owner, created_at=days_ago(1 + n / 10)) for n in range(6)]
+    images = [ImageFactory(owner=owner, created_at=same_moment) for _ in range(7)]
+    images += [ImageFactory(owner=owner, created_at=days_ago(1 + n / 10)) for n in range(6)]
     expected = list(Image.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
     assert len(expected) == 13
 
@@ -104,10 +104,12 @@ def test_pages_merge_own_and_several_teams_images_in_order(client, owner, member
         Membership.objects.create(team=team, user=member, role=Role.VIEWER)
     tie = days_ago(5)
     for n in range(4):
-        make_image(member, created_at=tie if n % 2 else days_ago(n))
-        make_image(member, team=teams[n % 3], created_at=tie if n % 2 else days_ago(n + 0.5))
-        make_image(owner, team=teams[(n + 1) % 3], created_at=tie if n % 3 else days_ago(n))
-        make_image(owner, created_at=days_ago(n + 0.25))  # private: never the member's
+        ImageFactory(owner=member, created_at=tie if n % 2 else days_ago(n))
+        ImageFactory(
+            owner=member, team=teams[n % 3], created_at=tie if n % 2 else days_ago(n + 0.5)
+        )
+        ImageFactory(owner=owner, team=teams[(n + 1) % 3], created_at=tie if n % 3 else days_ago(n))
+        ImageFactory(owner=owner, created_at=days_ago(n + 0.25))  # private: never the member's
     expected = list(
         Image.objects.visible_to(member).order_by("-created_at", "-id").values_list("pk", flat=True)
     )
@@ -127,7 +129,7 @@ def test_infinite_scroll_sentinel_loads_the_next_tiles_in_its_place(
 ):
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
     for n in range(5):
-        make_image(owner, created_at=days_ago(n))
+        ImageFactory(owner=owner, created_at=days_ago(n))
     html = owner_client.get(LIST).content.decode()
     sentinel = re.search(r'<a class="grid-more"[^>]*>', html, re.S).group(0)
     assert 'hx-trigger="revealed"' in sentinel and 'hx-swap="outerHTML"' in sentinel
@@ -148,7 +150,7 @@ def test_infinite_scroll_sentinel_loads_the_next_tiles_in_its_place(
 def test_without_javascript_the_older_link_is_a_full_page(owner_client, owner, monkeypatch):
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
     for n in range(3):
-        make_image(owner, created_at=days_ago(n))
+        ImageFactory(owner=owner, created_at=days_ago(n))
     second = owner_client.get(next_link(owner_client.get(LIST).content.decode()))
     html = second.content.decode()
     assert "<html" in html and len(tile_ids(html)) == 1
@@ -157,7 +159,7 @@ def test_without_javascript_the_older_link_is_a_full_page(owner_client, owner, m
 
 
 def test_a_damaged_page_link_says_so(owner_client, owner):
-    make_image(owner)
+    ImageFactory(owner=owner)
     for value in ("nonsense", "12-x", "99999999999999999999999999-1", "-1"):
         response = owner_client.get(LIST, {"after": value})
         assert response.status_code == 200
@@ -169,7 +171,7 @@ def test_a_page_costs_the_same_queries_whatever_its_length(
     owner_client, owner, member, team, count, django_assert_num_queries
 ):
     for n in range(count):
-        make_image(member if n % 3 else owner, team=team if n % 2 else None)
+        ImageFactory(owner=member if n % 3 else owner, team=team if n % 2 else None)
     Image.objects.filter(owner=member, team__isnull=True).update(team=team)
     # session, user, the user's teams, the user's collections, the page (with author,
     # team and star joined in).
@@ -186,7 +188,7 @@ def test_a_filtered_page_costs_the_same_queries_too(
 
     collection = Collection.objects.create(owner=owner, name="Boards")
     for _ in range(count):
-        image = make_image(owner, team=team)
+        image = ImageFactory(owner=owner, team=team)
         Favourite.objects.create(user=owner, image=image)
         collection.images.add(image)
     query = {
@@ -208,7 +210,7 @@ def test_a_filtered_page_costs_the_same_queries_too(
 
 
 def test_history_restore_gets_the_whole_page(owner_client, owner):
-    make_image(owner)
+    ImageFactory(owner=owner)
     response = owner_client.get(
         LIST,
         headers={

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gallery.models import Collection, Favourite
 from gallery.search import Cursor
-from tests.gallery.gallery_helpers import days_ago, make_image
+from tests.factories import ImageFactory, days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +53,8 @@ def full_scans(plan: str) -> list[str]:
 
 @pytest.fixture
 def gallery(owner, member, team):
-    images = [make_image(owner, team=team if n % 2 else None) for n in range(4)]
-    images += [make_image(member, team=team, endpoint="flux/schnell") for _ in range(2)]
+    images = [ImageFactory(owner=owner, team=team if n % 2 else None) for n in range(4)]
+    images += [ImageFactory(owner=member, team=team, endpoint="flux/schnell") for _ in range(2)]
     collection = Collection.objects.create(owner=owner, name="Boards")
     collection.images.add(*images[:3])
     Favourite.objects.create(user=owner, image=images[0])

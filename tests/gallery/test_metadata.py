@@ -15,16 +15,16 @@ from gallery.recipes import A1111_KEY, content_checksum, read_recipe, strip_reci
 from gallery.services import InvalidResult, store_job_result
 from jobs.models import Job, Stage
 from openjourney.pngtext import png_text
-from tests.studio.remake_helpers import made_image, png_bytes, stored_bytes, uploaded_image
+from tests.factories import ImageFactory, JobResultFactory, png_bytes, stored_bytes
 
 
 @pytest.mark.django_db
 def test_stored_result_carries_its_recipe_and_the_checksum_is_of_the_stored_bytes(owner):
     sent = png_bytes((64, 48), compress_level=1)
-    image = made_image(
-        owner,
-        "sdxl/generative",
-        {"prompt": "a fox", "negative_prompt": "rain", "canvas": "Square", "guidance": 9.0},
+    image = JobResultFactory(
+        owner=owner,
+        endpoint="sdxl/generative",
+        body={"prompt": "a fox", "negative_prompt": "rain", "canvas": "Square", "guidance": 9.0},
         seed=77,
         content=sent,
     )
@@ -46,7 +46,7 @@ def test_stored_result_carries_its_recipe_and_the_checksum_is_of_the_stored_byte
 
 @pytest.mark.django_db
 def test_utility_result_names_its_input_by_gallery_id_never_by_signed_link(owner):
-    source = uploaded_image(owner)
+    source = ImageFactory(owner=owner, upload=True)
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/upscale",
@@ -71,7 +71,7 @@ def test_non_png_results_and_uploads_are_stored_as_sent(owner):
     image = store_job_result(job, buffer.getvalue(), "image/jpeg")
     assert stored_bytes(image) == buffer.getvalue()
 
-    upload = uploaded_image(owner)
+    upload = ImageFactory(owner=owner, upload=True)
     assert read_recipe(stored_bytes(upload)) is None
 
 

@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from gallery.models import Image
 from gallery.services import remove_orphan_files
 from gallery.tasks import ORPHAN_GRACE, remove_orphan_image_files
-from tests.gallery.gallery_helpers import make_image, png_bytes
+from tests.factories import ImageFactory, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def age(image: Image, by: datetime.timedelta) -> None:
 
 
 def test_an_old_file_no_image_names_is_removed(owner):
-    kept = make_image(owner)
+    kept = ImageFactory(owner=owner)
     age(kept, 2 * HOUR)
     orphan = stored(f"images/{owner.pk}/left-by-a-killed-worker.png", age=2 * HOUR)
     orphan_thumb = stored(f"thumbs/{owner.pk}/left-by-a-killed-worker.webp", age=2 * HOUR)
@@ -59,7 +59,7 @@ def test_a_young_file_may_be_a_save_in_progress_and_stays(owner):
 
 def test_a_file_named_by_another_owners_row_stays(owner, outsider):
     # Paths keep the owner at creation; whoever's row names a file, it is not an orphan.
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     age(image, 2 * HOUR)
     Image.objects.filter(pk=image.pk).update(owner=outsider)
     assert remove_orphan_files(HOUR) == []

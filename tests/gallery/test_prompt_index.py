@@ -15,7 +15,7 @@ from django.urls import reverse
 from gallery import fts
 from gallery.models import Image
 from gallery.search import ImageSearch, search_images
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 from tests.gallery.test_indexes import plans
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +36,9 @@ def index_lookups(queries) -> list[str]:
 
 @sqlite_only
 def test_a_rare_word_is_found_through_the_index(owner, member, team, owner_client):
-    aurora = make_image(owner, prompt="An AURORA over the fjord")
-    shared = make_image(member, team=team, prompt="aurora borealis, team poster")
-    make_image(owner, prompt="a lighthouse at dawn")
+    aurora = ImageFactory(owner=owner, prompt="An AURORA over the fjord")
+    shared = ImageFactory(owner=member, team=team, prompt="aurora borealis, team poster")
+    ImageFactory(owner=owner, prompt="a lighthouse at dawn")
     with CaptureQueriesContext(connection) as queries:
         response = owner_client.get(LIST, {"q": "aurora"})
     assert shown(response) == {aurora.pk, shared.pk}
@@ -53,7 +53,7 @@ def test_a_rare_word_is_found_through_the_index(owner, member, team, owner_clien
 @sqlite_only
 def test_a_common_word_is_left_to_the_date_ordered_scan(owner, owner_client, monkeypatch):
     monkeypatch.setattr(fts, "RARE_MATCHES", 1)
-    both = {make_image(owner, prompt=f"a lighthouse, take {n}").pk for n in range(2)}
+    both = {ImageFactory(owner=owner, prompt=f"a lighthouse, take {n}").pk for n in range(2)}
     with CaptureQueriesContext(connection) as queries:
         response = owner_client.get(LIST, {"q": "lighthouse"})
     assert shown(response) == both
@@ -68,7 +68,7 @@ def test_the_index_follows_inserts_updates_and_deletes(owner):
         assert in_index == in_table  # nothing stale left in the index, nothing missing
         return {image.pk for image in in_table}
 
-    image = make_image(owner, prompt="a heron in the reeds")
+    image = ImageFactory(owner=owner, prompt="a heron in the reeds")
     assert found("heron") == {image.pk}
     Image.objects.filter(pk=image.pk).update(negative_prompt="no egrets")
     assert found("egret") == {image.pk}
@@ -87,7 +87,7 @@ def test_triggers_dropped_by_a_table_rebuild_come_back_after_migrate(owner):
     with connection.cursor() as cursor:
         for name in fts.TRIGGERS:
             cursor.execute(f'DROP TRIGGER "{name}"')
-    unindexed = make_image(owner, prompt="a kingfisher on a branch")
+    unindexed = ImageFactory(owner=owner, prompt="a kingfisher on a branch")
 
     emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
 
@@ -116,7 +116,7 @@ def test_the_index_never_changes_what_is_found(owner, text, monkeypatch):
         "au pair",
     ]
     for prompt in prompts:
-        make_image(owner, prompt=prompt)
+        ImageFactory(owner=owner, prompt=prompt)
     expected = Image.objects.filter(owner=owner)
     for word in text.split():
         expected = expected.filter(Q(prompt__icontains=word) | Q(negative_prompt__icontains=word))

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from gallery.models import Collection, Image
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def tiles(html: str) -> int:
 
 
 def add_images(owner, count: int, **kwargs) -> list[Image]:
-    return [make_image(owner, **kwargs) for _ in range(count)]
+    return [ImageFactory(owner=owner, **kwargs) for _ in range(count)]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_the_collections_list(owner_client, owner, django_assert_num_queries):
 def test_an_images_page_with_its_children_and_collections(
     owner_client, owner, django_assert_num_queries
 ):
-    parent = make_image(owner)
+    parent = ImageFactory(owner=owner)
 
     def add_children_and_collections(count: int) -> None:
         for child in add_images(owner, count):
@@ -96,7 +96,7 @@ def test_an_images_page_with_its_children_and_collections(
 
 
 def test_the_faces_to_choose_from(owner_client, owner, team, django_assert_num_queries):
-    target = make_image(owner)
+    target = ImageFactory(owner=owner)
     add_images(owner, 1)
 
     def grow() -> None:

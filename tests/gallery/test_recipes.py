@@ -24,7 +24,7 @@ from gallery.recipes import (
     strip_recipe,
 )
 from openjourney.pngtext import MalformedPng, png_text
-from tests.studio.remake_helpers import png_bytes
+from tests.factories import png_bytes
 
 RECIPE = Recipe(
     endpoint="sdxl/generative",

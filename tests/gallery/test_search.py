@@ -12,8 +12,7 @@ from django.utils import timezone
 from gallery import search
 from gallery.models import Collection, Favourite
 from teams.models import Membership, Role, Team
-from tests.factories import UserFactory
-from tests.gallery.gallery_helpers import days_ago, make_image
+from tests.factories import ImageFactory, UserFactory, days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -31,31 +30,34 @@ def library(owner, member, team):
     other_team = Team.objects.create(name="Night shift", created_by=owner)
     Membership.objects.create(team=other_team, user=owner, role=Role.OWNER)
     return {
-        "cat": make_image(
-            owner, prompt="A ginger CAT on a sofa", endpoint="flux/dev", created_at=days_ago(1)
+        "cat": ImageFactory(
+            owner=owner,
+            prompt="A ginger CAT on a sofa",
+            endpoint="flux/dev",
+            created_at=days_ago(1),
         ),
-        "dog": make_image(
-            owner,
+        "dog": ImageFactory(
+            owner=owner,
             prompt="a dog in the rain",
             negative_prompt="blurry cat",
             endpoint="sdxl/generative",
             created_at=days_ago(10),
         ),
-        "shared": make_image(
-            member,
+        "shared": ImageFactory(
+            owner=member,
             team=team,
             prompt="team poster, bold cat",
             endpoint="flux/schnell",
             created_at=days_ago(20),
         ),
-        "night": make_image(
-            owner,
+        "night": ImageFactory(
+            owner=owner,
             team=other_team,
             prompt="night city",
             endpoint="re-craft/generative",
             created_at=days_ago(40),
         ),
-        "upload": make_image(owner, prompt="", endpoint="", created_at=days_ago(60)),
+        "upload": ImageFactory(owner=owner, prompt="", endpoint="", created_at=days_ago(60)),
         "other_team": other_team,
     }
 
@@ -146,8 +148,8 @@ def test_no_results_says_so(owner_client, library):
 def test_filters_live_in_the_url_and_in_next_pages(owner_client, owner, monkeypatch):
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
     for n in range(5):
-        make_image(owner, prompt=f"cat number {n}", created_at=days_ago(n))
-    make_image(owner, prompt="dog", created_at=days_ago(0.5))
+        ImageFactory(owner=owner, prompt=f"cat number {n}", created_at=days_ago(n))
+    ImageFactory(owner=owner, prompt="dog", created_at=days_ago(0.5))
     html = owner_client.get(LIST, {"q": "cat", "model": "flux/dev"}).content.decode()
     assert 'value="cat"' in html  # the form shows the search it ran
     link = re.search(r'id="gallery-more" href="([^"]+)"', html).group(1).replace("&amp;", "&")
@@ -190,7 +192,7 @@ def test_invalid_filters_answer_a_clear_message(owner_client, library, query, me
 
 
 def test_an_author_outside_the_users_teams_is_not_found(owner_client, library, outsider):
-    make_image(outsider)
+    ImageFactory(owner=outsider)
     html = owner_client.get(LIST, {"author": outsider.username}).content.decode()
     assert f"No author called “{outsider.username}”" in html
 
@@ -216,8 +218,8 @@ def test_date_filter_uses_the_sites_day_boundaries(owner_client, owner, settings
     settings.TIME_ZONE = "UTC"
     late = timezone.make_aware(datetime.datetime(2024, 3, 1, 23, 59, 59))
     early = timezone.make_aware(datetime.datetime(2024, 3, 2, 0, 0, 0))
-    a = make_image(owner, created_at=late)
-    b = make_image(owner, created_at=early)
+    a = ImageFactory(owner=owner, created_at=late)
+    b = ImageFactory(owner=owner, created_at=early)
     assert ids(owner_client.get(LIST, {"date_to": "2024-03-01"})) == {a.pk}
     assert ids(owner_client.get(LIST, {"date_from": "2024-03-02"})) == {b.pk}
 

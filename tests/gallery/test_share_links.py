@@ -12,7 +12,8 @@ from django.utils import timezone
 from gallery.models import Image, ShareLink
 from gallery.sharing import create_share_link, share_link_token
 from teams.models import Role, Team
-from tests.teams.helpers import client_for, html, join, make_image
+from tests.conftest import client_for, html
+from tests.factories import ImageFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def public_file_url(link: ShareLink) -> str:
 
 @pytest.mark.parametrize("days", [1, 7, 30])
 def test_owner_makes_a_link_anyone_can_open(owner_client, owner, client, days):
-    image = make_image(owner, prompt="a <b>bold</b> fox")
+    image = ImageFactory(owner=owner, prompt="a <b>bold</b> fox")
     response = owner_client.post(reverse("sharing:link-create", args=[image.pk]), {"days": days})
     assert response.status_code == 302
     link = ShareLink.objects.get(image=image)
@@ -51,7 +52,7 @@ def test_owner_makes_a_link_anyone_can_open(owner_client, owner, client, days):
 
 
 def test_svg_keeps_the_gallery_csp(owner, client):
-    image = make_image(owner, svg=True)
+    image = ImageFactory(owner=owner, svg=True)
     link = create_share_link(image, owner, 1)
     response = client.get(public_file_url(link))
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
@@ -62,7 +63,7 @@ def test_svg_keeps_the_gallery_csp(owner, client):
 
 
 def test_expired_revoked_and_tampered_links_are_404(owner_client, owner, client):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     expired = create_share_link(image, owner, 1)
     ShareLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     revoked = create_share_link(image, owner, 7)
@@ -82,7 +83,7 @@ def test_expired_revoked_and_tampered_links_are_404(owner_client, owner, client)
 
 
 def test_a_deleted_image_takes_its_links(owner, client):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     link = create_share_link(image, owner, 7)
     url = public_url(link)
     image.delete()
@@ -92,7 +93,7 @@ def test_a_deleted_image_takes_its_links(owner, client):
 def test_team_editor_may_link_team_images_viewer_and_outsider_may_not(
     member_client, viewer_client, outsider_client, owner, team
 ):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     url = reverse("sharing:link-create", args=[image.pk])
     assert viewer_client.post(url, {"days": 7}).status_code == 404
     assert outsider_client.post(url, {"days": 7}).status_code == 404
@@ -107,7 +108,7 @@ def test_team_editor_may_link_team_images_viewer_and_outsider_may_not(
 
 
 def test_viewer_sees_no_links_in_the_panel(viewer_client, owner, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     link = create_share_link(image, owner, 7)
     panel = html(viewer_client.get(reverse("sharing:image-sharing", args=[image.pk])))
     assert link.is_live and "/teams/s/" not in panel
@@ -115,7 +116,7 @@ def test_viewer_sees_no_links_in_the_panel(viewer_client, owner, team):
 
 
 def test_bad_duration_is_refused(owner_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     response = owner_client.post(reverse("sharing:link-create", args=[image.pk]), {"days": 3})
     assert response.status_code == 422
     assert not ShareLink.objects.exists()
@@ -129,7 +130,7 @@ def without_csrf(page: str) -> str:
 def test_the_image_page_shows_the_panel_its_fragment_refreshes(owner_client, owner, team):
     """One builder: the image's page holds the very panel that the sharing URL answers to
     HTMX (after a share, a link made or withdrawn), not a placeholder that loads it."""
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     create_share_link(image, owner, 7)
     page = html(owner_client.get(reverse("gallery:detail", args=[image.pk])))
     fragment = owner_client.get(
@@ -148,7 +149,7 @@ def test_the_image_page_shows_the_panel_its_fragment_refreshes(owner_client, own
 
 
 def test_author_shares_with_a_team_and_members_see_it(owner, member, team):
-    image = make_image(member)
+    image = ImageFactory(owner=member)
     viewer_of_team = client_for(owner)
     assert viewer_of_team.get(reverse("gallery:detail", args=[image.pk])).status_code == 404
 
@@ -167,9 +168,9 @@ def test_author_shares_with_a_team_and_members_see_it(owner, member, team):
 
 
 def test_cannot_share_with_a_team_one_only_views(viewer, owner, team):
-    image = make_image(viewer)
+    image = ImageFactory(owner=viewer)
     other = Team.objects.create(name="Someone else's")
-    join(other, owner, Role.OWNER)
+    MembershipFactory(team=other, user=owner, role=Role.OWNER)
     client = client_for(viewer)
     for target in (team.pk, other.pk):
         response = client.post(reverse("sharing:image-share", args=[image.pk]), {"team": target})
@@ -179,14 +180,14 @@ def test_cannot_share_with_a_team_one_only_views(viewer, owner, team):
 
 
 def test_only_the_author_moves_an_image(member_client, owner, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     response = member_client.post(reverse("sharing:image-share", args=[image.pk]), {"team": ""})
     assert response.status_code == 403
     assert Image.objects.get(pk=image.pk).team == team
 
 
 def test_outsider_cannot_touch_anothers_image(outsider_client, owner):
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     assert outsider_client.get(reverse("sharing:image-sharing", args=[image.pk])).status_code == 404
     share = reverse("sharing:image-share", args=[image.pk])
     assert outsider_client.post(share, {"team": ""}).status_code == 404

@@ -13,7 +13,7 @@ from engine.fetch import FetchRefused, fetch_image
 from gallery.links import read_signed_value, signed_media_url
 from openjourney.links import MEDIA_LINK_MAX_AGE, MEDIA_LINK_SALT
 from teams.models import Membership
-from tests.studio.remake_helpers import made_image
+from tests.factories import JobResultFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def minted_ago(monkeypatch, seconds: float, name: str, user_id: int) -> str:
 
 
 def test_a_link_serves_the_file_while_its_user_may_see_the_image(client, owner, team, viewer):
-    image = made_image(owner, team=team)
+    image = JobResultFactory(owner=owner, team=team)
     url = signed_media_url(image.file.name, viewer.pk)
     response = client.get(path_of(url))  # signed out: the API's fetch
     assert response.status_code == 200
@@ -46,12 +46,12 @@ def test_a_link_serves_the_file_while_its_user_may_see_the_image(client, owner, 
 
 
 def test_a_link_minted_for_someone_who_cannot_see_the_image_serves_nothing(client, owner, outsider):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     assert client.get(path_of(signed_media_url(image.file.name, outsider.pk))).status_code == 404
 
 
 def test_a_link_ends_with_its_image(client, owner):
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     url = signed_media_url(image.file.name, owner.pk)
     image.delete()
     assert client.get(path_of(url)).status_code == 404
@@ -59,7 +59,7 @@ def test_a_link_ends_with_its_image(client, owner):
 
 def test_a_link_expires_in_minutes(client, owner, monkeypatch):
     assert MEDIA_LINK_MAX_AGE <= 15 * 60
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     fresh = minted_ago(monkeypatch, MEDIA_LINK_MAX_AGE - 30, image.file.name, owner.pk)
     stale = minted_ago(monkeypatch, MEDIA_LINK_MAX_AGE + 30, image.file.name, owner.pk)
     assert client.get(path_of(fresh)).status_code == 200
@@ -68,7 +68,7 @@ def test_a_link_expires_in_minutes(client, owner, monkeypatch):
 
 def test_links_that_name_no_user_are_refused(client, owner):
     """Links minted before they carried their user: the studio cannot tell whom to ask."""
-    image = made_image(owner)
+    image = JobResultFactory(owner=owner)
     value = signing.dumps({"n": image.file.name}, salt=MEDIA_LINK_SALT, compress=True)
     assert read_signed_value(value) is None
     assert client.get(reverse("signed-media", args=[value])).status_code == 404
@@ -79,7 +79,7 @@ def test_links_that_name_no_user_are_refused(client, owner):
 
 def test_the_engine_reads_the_links_the_studio_mints(owner, monkeypatch):
     """The engine reads the same links from storage (key "n"; "u" is the studio's)."""
-    image = made_image(owner, content=None)
+    image = JobResultFactory(owner=owner)
     url = signed_media_url(image.file.name, owner.pk)
     assert fetch_image(url, user_id=owner.pk).size == (image.width, image.height)
     stale = minted_ago(monkeypatch, MEDIA_LINK_MAX_AGE + 30, image.file.name, owner.pk)

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from gallery import zips
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,9 @@ def stored_bytes(image) -> bytes:
 
 
 def test_zip_holds_the_originals_and_the_recipes(owner_client, owner, team):
-    parent = make_image(owner, prompt="first")
-    child = make_image(
-        owner,
+    parent = ImageFactory(owner=owner, prompt="first")
+    child = ImageFactory(
+        owner=owner,
         prompt="second",
         negative_prompt="noise",
         parent=parent,
@@ -93,7 +93,7 @@ def test_zip_holds_the_originals_and_the_recipes(owner_client, owner, team):
 
 
 def test_the_bulk_bar_zip_is_the_same_archive(owner_client, owner):
-    images = [make_image(owner) for _ in range(2)]
+    images = [ImageFactory(owner=owner) for _ in range(2)]
     response = owner_client.post(
         reverse("gallery:bulk"), {"action": "zip", "ids": [i.pk for i in images]}
     )
@@ -102,7 +102,7 @@ def test_the_bulk_bar_zip_is_the_same_archive(owner_client, owner):
 
 
 def test_zip_streams_before_the_archive_is_built(owner_client, owner, monkeypatch):
-    images = [make_image(owner) for _ in range(4)]
+    images = [ImageFactory(owner=owner) for _ in range(4)]
     counting = CountingStorage(default_storage)
     monkeypatch.setattr(zips, "default_storage", counting)
     response = owner_client.get(ZIP, {"ids": [image.pk for image in images]})
@@ -119,7 +119,7 @@ def test_zip_streams_before_the_archive_is_built(owner_client, owner, monkeypatc
 
 def test_zip_streams_under_asgi_too(async_client, owner, monkeypatch):
     """Under ASGI a plain iterator would be read whole before sending: an async one is used."""
-    images = [make_image(owner) for _ in range(3)]
+    images = [ImageFactory(owner=owner) for _ in range(3)]
     counting = CountingStorage(default_storage)
     monkeypatch.setattr(zips, "default_storage", counting)
     async_client.force_login(owner)
@@ -140,7 +140,7 @@ def test_zip_streams_under_asgi_too(async_client, owner, monkeypatch):
 
 
 def test_a_file_missing_from_storage_is_noted_not_fatal(owner_client, owner):
-    present, gone = make_image(owner), make_image(owner)
+    present, gone = ImageFactory(owner=owner), ImageFactory(owner=owner)
     default_storage.delete(gone.file.name)
     archive = read_zip(owner_client.get(ZIP, {"ids": [present.pk, gone.pk]}))
     assert f"openjourney-{gone.pk}.png" not in archive.namelist()
@@ -150,14 +150,14 @@ def test_a_file_missing_from_storage_is_noted_not_fatal(owner_client, owner):
 
 
 def test_team_images_zip_for_a_viewer(client, owner, viewer, team):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     client.force_login(viewer)
     archive = read_zip(client.get(ZIP, {"ids": image.pk}))
     assert archive.read(f"openjourney-{image.pk}.png") == stored_bytes(image)
 
 
 def test_one_foreign_image_makes_the_zip_404(owner_client, owner, outsider):
-    mine, theirs = make_image(owner), make_image(outsider)
+    mine, theirs = ImageFactory(owner=owner), ImageFactory(owner=outsider)
     assert owner_client.get(ZIP, {"ids": [mine.pk, theirs.pk]}).status_code == 404
     assert owner_client.get(ZIP, {"ids": [theirs.pk]}).status_code == 404
     assert owner_client.get(ZIP, {"ids": [mine.pk + theirs.pk + 100]}).status_code == 404

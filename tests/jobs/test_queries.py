@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gallery.models import Image
 from jobs.models import Job
-from tests.gallery.gallery_helpers import make_image
+from tests.factories import ImageFactory
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def add_jobs(owner, count: int) -> None:
             owner=owner, endpoint="flux/dev", input={"prompt": f"p {number}"}, status=status
         )
         if status == "succeeded":
-            image = make_image(owner)
+            image = ImageFactory(owner=owner)
             Image.objects.filter(pk=image.pk).update(job=job)
 
 

@@ -16,7 +16,8 @@ from jobs.services import create_jobs
 from openjourney.catalog import get_endpoint
 from teams.membership import set_quota
 from teams.models import Activity, Team
-from tests.teams.helpers import html, make_job
+from tests.conftest import html
+from tests.factories import JobFactory
 
 FLUX = get_endpoint("flux/dev")
 BODY = {"prompt": "a lighthouse", "canvas": "Square"}
@@ -62,7 +63,7 @@ def test_only_owners_set_the_quota(member_client, viewer_client, outsider_client
 @pytest.mark.django_db
 def test_submit_over_the_quota_is_a_form_error(member_client, member, owner, team, no_submit):
     set_quota(team, owner, 3)
-    make_job(member, team=team)
+    JobFactory(owner=member, team=team)
     assert submit(member_client, team, count=2).status_code == 302
     assert Job.objects.filter(team=team, owner=member).count() == 3
 
@@ -77,7 +78,7 @@ def test_a_batch_that_would_pass_the_quota_is_refused_whole(
     member_client, member, owner, team, no_submit
 ):
     set_quota(team, owner, 3)
-    make_job(member, team=team)
+    JobFactory(owner=member, team=team)
     response = submit(member_client, team, count=3)
     assert response.status_code == 422
     assert "You have used 1 of your 3 jobs" in html(response)
@@ -87,11 +88,11 @@ def test_a_batch_that_would_pass_the_quota_is_refused_whole(
 @pytest.mark.django_db
 def test_only_today_this_team_and_this_member_count(member, owner, team, no_submit):
     set_quota(team, owner, 2)
-    yesterday = make_job(member, team=team)
+    yesterday = JobFactory(owner=member, team=team)
     Job.objects.filter(pk=yesterday.pk).update(created_at=day_start() - timedelta(seconds=1))
-    make_job(member)  # private
-    make_job(member, team=Team.objects.create(name="Other"))
-    make_job(owner, team=team)  # another member's
+    JobFactory(owner=member)  # private
+    JobFactory(owner=member, team=Team.objects.create(name="Other"))
+    JobFactory(owner=owner, team=team)  # another member's
     assert len(create_jobs(member, FLUX, BODY, count=2, team=team)) == 2
     with pytest.raises(QuotaExceeded):
         create_jobs(member, FLUX, BODY, count=1, team=team)
@@ -115,7 +116,7 @@ def test_create_jobs_refuses_past_the_quota_even_after_the_form(member, owner, t
     set_quota(team, owner, 1)
     form = EndpointForm(FLUX, member, {**BODY, "save_to": team.pk})
     assert form.is_valid()
-    make_job(member, team=team)  # another tab's submit got there first
+    JobFactory(owner=member, team=team)  # another tab's submit got there first
     assert submit_form(form) == []
     assert "You have used 1 of your 1 jobs for today in Studio team" in form.errors["save_to"][0]
     assert Job.objects.filter(owner=member).count() == 1

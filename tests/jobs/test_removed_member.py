@@ -23,7 +23,7 @@ from jobs.tasks import follow_jobs, submit_job
 from openjourney.links import MEDIA_LINK_MAX_AGE
 from teams.models import Membership
 from tests.conftest import wait_for_job_end
-from tests.studio.remake_helpers import made_image
+from tests.factories import JobResultFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +40,7 @@ def upscale(client: Client, image: Image) -> Job:
 def test_a_removed_viewer_loses_the_link_and_every_page_at_once(
     owner, team, viewer, viewer_client, studio_on_engine
 ):
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     job = wait_for_job_end(upscale(viewer_client, shared))
     assert job.status == Stage.SUCCEEDED, job.error
     link = job.input["image"]
@@ -78,7 +78,7 @@ def test_pages_show_an_input_image_as_the_image_never_as_its_link(
     owner, team, viewer, viewer_client, monkeypatch
 ):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     job = upscale(viewer_client, shared)
     assert signed_link_name(job.input["image"]) == shared.file.name
     html = viewer_client.get(job.get_absolute_url()).content.decode()
@@ -86,7 +86,9 @@ def test_pages_show_an_input_image_as_the_image_never_as_its_link(
     assert f'href="{reverse("gallery:detail", args=[shared.pk])}"' in html
     assert f'src="{reverse("gallery:thumbnail", args=[shared.pk])}"' in html
     # The result's page, and its zip's recipes.json.
-    result = made_image(viewer, "utils/upscale", job.input, seed=None, parent=shared)
+    result = JobResultFactory(
+        owner=viewer, endpoint="utils/upscale", body=job.input, seed=None, parent=shared
+    )
     html = viewer_client.get(result.get_absolute_url()).content.decode()
     assert "/media/signed/" not in html
     assert f'src="{reverse("gallery:thumbnail", args=[shared.pk])}"' in html
@@ -97,7 +99,7 @@ def test_pages_show_an_input_image_as_the_image_never_as_its_link(
 def test_links_are_minted_as_the_job_is_sent(owner, studio_on_engine, monkeypatch):
     """A job that waited in the queue past the links' life is sent with fresh ones, for its
     owner; a retry of that submit sends the very same body (its Idempotency-Key's)."""
-    source = made_image(owner)
+    source = JobResultFactory(owner=owner)
     now = time.time()
     monkeypatch.setattr("django.core.signing.time.time", lambda: now - MEDIA_LINK_MAX_AGE - 60)
     stale = signed_media_url(source.file.name, owner.pk)
@@ -131,7 +133,7 @@ def test_a_job_sent_after_its_owner_lost_the_image_fails_saying_so(
     owner, team, viewer, viewer_client, studio_on_engine, monkeypatch
 ):
     monkeypatch.setattr("jobs.tasks.submit_job.delay", lambda pk: None)
-    shared = made_image(owner, team=team)
+    shared = JobResultFactory(owner=owner, team=team)
     job = upscale(viewer_client, shared)  # queued (the queue was away, say)
     Membership.objects.filter(team=team, user=viewer).delete()
     monkeypatch.undo()

@@ -14,8 +14,8 @@ from django.utils import timezone
 from jobs.models import Job, Stage
 from jobs.usage import team_usage
 from teams.models import Role, Team
-from tests.factories import UserFactory
-from tests.teams.helpers import html, join, make_job
+from tests.conftest import html
+from tests.factories import JobFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +26,15 @@ def back_date(job: Job, days: float) -> None:
 
 @pytest.fixture
 def jobs(owner, member, team):
-    make_job(owner, team=team, endpoint="flux/dev", status=Stage.SUCCEEDED)
-    make_job(owner, team=team, endpoint="flux/dev", status=Stage.FAILED)
-    make_job(member, team=team, endpoint="sd/3.5/large", status=Stage.SUCCEEDED)
-    make_job(member, team=team, endpoint="sd/3.5/large", status=Stage.PROCESSING)
-    back_date(make_job(member, team=team, status=Stage.SUCCEEDED), 3)
-    back_date(make_job(member, team=team, status=Stage.SUCCEEDED), 45)  # too old
-    make_job(owner, status=Stage.SUCCEEDED)  # private
+    JobFactory(owner=owner, team=team, endpoint="flux/dev", status=Stage.SUCCEEDED)
+    JobFactory(owner=owner, team=team, endpoint="flux/dev", status=Stage.FAILED)
+    JobFactory(owner=member, team=team, endpoint="sd/3.5/large", status=Stage.SUCCEEDED)
+    JobFactory(owner=member, team=team, endpoint="sd/3.5/large", status=Stage.PROCESSING)
+    back_date(JobFactory(owner=member, team=team, status=Stage.SUCCEEDED), 3)
+    back_date(JobFactory(owner=member, team=team, status=Stage.SUCCEEDED), 45)  # too old
+    JobFactory(owner=owner, status=Stage.SUCCEEDED)  # private
     other = Team.objects.create(name="Other")
-    make_job(owner, team=other, status=Stage.FAILED)
+    JobFactory(owner=owner, team=other, status=Stage.FAILED)
 
 
 def test_totals_per_member_per_model_per_day(team, jobs, owner, member, viewer):
@@ -106,13 +106,13 @@ def test_constant_number_of_queries(owner_client, owner, team):
             assert owner_client.get(url).status_code == 200
         return len(queries)
 
-    make_job(owner, team=team)
+    JobFactory(owner=owner, team=team)
     few = count()
     for n in range(6):
         user = UserFactory(username=f"busy{n}")
-        join(team, user, Role.EDITOR)
+        MembershipFactory(team=team, user=user, role=Role.EDITOR)
         for endpoint in ("flux/dev", "sd/3.5/large", "utils/upscale"):
-            back_date(make_job(user, team=team, endpoint=endpoint, status=Stage.FAILED), n)
+            back_date(JobFactory(owner=user, team=team, endpoint=endpoint, status=Stage.FAILED), n)
     assert count() == few
 
 

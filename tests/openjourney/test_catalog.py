@@ -580,6 +580,7 @@ def test_bad_entries_are_refused() -> None:
         Field("seed", FieldKind.INTEGER, "S", "s", required=True, default=1)
 
 
+@pytest.mark.process
 def test_catalog_does_not_import_django() -> None:
     code = (
         "import sys, openjourney.catalog, openjourney.openapi; "

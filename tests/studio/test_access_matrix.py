@@ -29,8 +29,8 @@ from gallery.sharing import create_share_link, share_link_token
 from jobs.models import Job, Stage
 from teams.membership import create_invite, invite_token
 from teams.models import Invite, Membership, Role, Team
-from tests.factories import UserFactory
-from tests.teams.helpers import client_for, make_image, make_job
+from tests.conftest import client_for
+from tests.factories import ImageFactory, JobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def world(owner, outsider, team, monkeypatch) -> World:
     Membership.objects.create(team=team, user=teammate, role=Role.EDITOR)
     their_team = Team.objects.create(name="Outsider's team", created_by=outsider)
     Membership.objects.create(team=their_team, user=outsider, role=Role.OWNER)
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     collection = Collection.objects.create(owner=owner, name="Mine")
     collection.images.add(image)
     token, raw = ApiToken.issue(owner, "matrix")
@@ -88,10 +88,10 @@ def world(owner, outsider, team, monkeypatch) -> World:
         owner=owner,
         outsider=outsider,
         image=image,
-        image2=make_image(owner),
-        team_image=make_image(owner, team=team),
-        their_image=make_image(outsider),
-        job=make_job(owner, status=Stage.PROCESSING, upstream_id="up-1"),
+        image2=ImageFactory(owner=owner),
+        team_image=ImageFactory(owner=owner, team=team),
+        their_image=ImageFactory(owner=outsider),
+        job=JobFactory(owner=owner, status=Stage.PROCESSING, upstream_id="up-1"),
         collection=collection,
         their_collection=Collection.objects.create(owner=outsider, name="Theirs"),
         team=team,

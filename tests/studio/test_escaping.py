@@ -12,7 +12,8 @@ from django.urls import reverse
 from gallery.models import Collection
 from gallery.sharing import create_share_link, share_link_token
 from teams.models import Activity
-from tests.teams.helpers import client_for, make_image, make_job
+from tests.conftest import client_for
+from tests.factories import ImageFactory, JobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +32,9 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
     owner.save()
     team.name = ATTACK[:80]
     team.save()
-    image = make_image(owner, team=team, prompt=ATTACK)
-    other = make_image(owner, prompt="a calm sea")
-    job = make_job(owner, team=team, status="failed", error=ATTACK)
+    image = ImageFactory(owner=owner, team=team, prompt=ATTACK)
+    other = ImageFactory(owner=owner, prompt="a calm sea")
+    job = JobFactory(owner=owner, team=team, status="failed", error=ATTACK)
     job.input = {"prompt": ATTACK}
     job.save()
     collection = Collection.objects.create(owner=owner, name=ATTACK[:80])
@@ -75,7 +76,7 @@ def test_hostile_prompts_and_names_are_escaped_everywhere(owner, team, client):
 
 
 def test_zip_recipes_keep_the_prompt_as_data(owner):
-    image = make_image(owner, prompt=ATTACK)
+    image = ImageFactory(owner=owner, prompt=ATTACK)
     response = client_for(owner).get(reverse("gallery:zip"), {"ids": image.pk})
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")

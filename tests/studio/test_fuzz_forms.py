@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from create.forms import form_field_names
 from openjourney.catalog import ENDPOINTS
-from tests.teams.helpers import client_for, make_image
+from tests.conftest import client_for
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_create_forms_never_fail(owner, endpoint):
 
 def test_gallery_search_never_fails(owner):
     client = client_for(owner)
-    make_image(owner)
+    ImageFactory(owner=owner)
     names = ["q", "model", "date_from", "date_to", "author", "team", "favourites"]
     names += ["collection", "after", "page"]
 
@@ -107,7 +108,7 @@ def test_gallery_search_never_fails(owner):
 
 def test_bulk_and_compare_never_fail(owner):
     client = client_for(owner)
-    image = make_image(owner)
+    image = ImageFactory(owner=owner)
     actions = st.sampled_from(["zip", "delete", "compare", "add", "move", "remove", "", "x"])
     ids = st.lists(st.one_of(nasty, st.just(str(image.pk))), max_size=3)
 

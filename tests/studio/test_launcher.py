@@ -43,6 +43,7 @@ def test_reachable_configured_url_is_used(redis_url, tmp_path):
     assert not service.started_here
 
 
+@pytest.mark.process
 def test_absent_redis_is_started_under_the_data_folder(tmp_path):
     binary = shutil.which("redis-server")
     if binary is None:
@@ -75,6 +76,7 @@ def test_unreachable_configured_url_is_an_error_not_a_fallback(tmp_path):
         launcher.ensure_redis(url, tmp_path, redis_server=shutil.which("redis-server") or "")
 
 
+@pytest.mark.process
 def test_broken_redis_server_binary_is_reported(tmp_path):
     fake = tmp_path / "redis-server"
     fake.write_text("#!/bin/sh\necho 'cannot start' >&2\nexit 3\n")
@@ -229,6 +231,7 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
     assert launcher.apply_dotenv(tmp_path / "absent", environ) == []
 
 
+@pytest.mark.process
 def test_processes_do_not_read_dotenv_over_the_plan(tmp_path):
     # honcho read .env by default and its values won over the environment it was given:
     # there, an address of the API undid the engine's that the plan gave every process.
@@ -380,6 +383,7 @@ def assert_default_install_pages(base_url: str) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 
+@pytest.mark.process
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads Linux's /proc")
 def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url, tmp_path):
     port, engine_port = free_port(), free_port()

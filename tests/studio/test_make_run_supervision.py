@@ -18,9 +18,12 @@ import pytest
 
 from tests.make_run import LaunchedStudio, alive, sign_up, submit, wait_for_jobs
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/stat").exists(), reason="finds the processes in Linux's /proc"
-)
+pytestmark = [
+    pytest.mark.process,
+    pytest.mark.skipif(
+        not Path("/proc/self/stat").exists(), reason="finds the processes in Linux's /proc"
+    ),
+]
 # The development key `make run` used before: anyone could sign links with it.
 FORMER_PUBLIC_KEY = "insecure-local-only-key-never-used-without-debug"
 

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from gallery.sharing import create_share_link, share_link_token
-from tests.teams.helpers import client_for, make_image
+from tests.conftest import client_for
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_htmx_adds_no_style_element_and_evaluates_nothing(owner):
 
 @pytest.mark.parametrize("svg", [False, True])
 def test_media_files_are_sandboxed_and_not_sniffed(owner, client, svg):
-    image = make_image(owner, svg=svg)
+    image = ImageFactory(owner=owner, svg=svg)
     link = create_share_link(image, owner, 1)
     for response in (
         client_for(owner).get(reverse("gallery:file", args=[image.pk])),
@@ -90,7 +91,7 @@ def test_media_files_are_sandboxed_and_not_sniffed(owner, client, svg):
 
 
 def test_svg_download_is_an_attachment(owner):
-    image = make_image(owner, svg=True)
+    image = ImageFactory(owner=owner, svg=True)
     response = client_for(owner).get(reverse("gallery:file", args=[image.pk]) + "?download=1")
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Disposition"].endswith('.svg"')

@@ -37,6 +37,7 @@ def run_python(code: str, extra_env: dict[str, str], tmp_path: Path) -> subproce
     )
 
 
+@pytest.mark.process
 def test_missing_secret_key_outside_debug_is_a_clear_startup_error(tmp_path):
     result = run_python("import django; django.setup()", {"DEBUG": "0"}, tmp_path)
     assert result.returncode != 0
@@ -44,6 +45,7 @@ def test_missing_secret_key_outside_debug_is_a_clear_startup_error(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.process
 def test_debug_runs_without_a_secret_key(tmp_path):
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     result = run_python(code, {"DEBUG": "1"}, tmp_path)
@@ -56,6 +58,7 @@ PRINT_KEY = (
 )
 
 
+@pytest.mark.process
 def test_without_a_key_each_data_folder_gets_its_own_kept_private(tmp_path):
     # No key is built into the code: the one a data folder gets is random, kept there
     # (mode 600) and the same for every process of that installation.
@@ -73,6 +76,7 @@ def test_without_a_key_each_data_folder_gets_its_own_kept_private(tmp_path):
     assert other.stdout.strip() not in ("", key)
 
 
+@pytest.mark.process
 def test_processes_starting_together_agree_on_one_key(tmp_path):
     unset = {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
@@ -89,6 +93,7 @@ def test_processes_starting_together_agree_on_one_key(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if "secret-key" in p.name) == ["secret-key"]
 
 
+@pytest.mark.process
 def test_outside_debug_the_key_make_run_kept_is_used(tmp_path):
     (tmp_path / "secret-key").write_text("kept-by-make-run-" + "k" * 50 + "\n")
     result = run_python(PRINT_KEY, {"DEBUG": "0"}, tmp_path)
@@ -104,6 +109,7 @@ def test_outside_debug_the_key_make_run_kept_is_used(tmp_path):
     assert given.stdout.strip() == "given-" + "g" * 50
 
 
+@pytest.mark.process
 def test_check_deploy_passes_with_production_settings(tmp_path):
     code = (
         "import sys; from django.core.management import execute_from_command_line; "
@@ -114,6 +120,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.process
 def test_production_settings_are_hardened(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -125,6 +132,7 @@ def test_production_settings_are_hardened(tmp_path):
     assert result.stdout.split() == ["True"] * 5
 
 
+@pytest.mark.process
 def test_database_url_selects_postgresql(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -140,6 +148,7 @@ def test_database_url_selects_postgresql(tmp_path):
     ]
 
 
+@pytest.mark.process
 def test_a_pool_keeps_postgresql_connections_between_requests(tmp_path):
     # As the web servers run (DATABASE_POOL=1): five "requests" in a row, each closing its
     # connection as Django does at a request's end, reuse the pool's few connections (its
@@ -165,6 +174,7 @@ def test_a_pool_keeps_postgresql_connections_between_requests(tmp_path):
     assert int(backends) <= 2 and int(opened) <= 2
 
 
+@pytest.mark.process
 def test_without_the_pool_each_request_connects_anew(tmp_path):
     from scripts.run_tests import POSTGRES_URL, reachable
 
@@ -182,6 +192,7 @@ def test_without_the_pool_each_request_connects_anew(tmp_path):
     assert result.stdout.split() == ["5", "None"]
 
 
+@pytest.mark.process
 def test_default_database_is_sqlite_under_the_data_folder(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -231,6 +242,7 @@ def test_every_variable_read_is_listed_in_env_example():
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
 
 
+@pytest.mark.process
 def test_api_token_can_come_from_a_file(tmp_path):
     token_file = tmp_path / "engine-token"
     token_file.write_text("oje_from-a-file\n")

@@ -18,7 +18,7 @@ import pytest
 
 from tests.stack import BASE_DIR, issue_stack_token, start_stack
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 
 @pytest.fixture(scope="module")

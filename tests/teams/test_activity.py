@@ -11,7 +11,8 @@ from teams.activity import record
 from teams.membership import accept_invite, change_role, create_invite, leave_team
 from teams.models import Activity, Role
 from teams.tokens import remove_team_token, set_team_token
-from tests.teams.helpers import html, make_image
+from tests.conftest import html
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_private_jobs_are_not_logged(member_client, team, no_submit):
 
 
 def test_sharing_and_unsharing_are_logged(member_client, member, team):
-    image = make_image(member, prompt="a quiet harbour")
+    image = ImageFactory(owner=member, prompt="a quiet harbour")
     url = reverse("sharing:image-share", args=[image.pk])
     member_client.post(url, {"team": team.pk})
     member_client.post(url, {"team": ""})
@@ -55,8 +56,8 @@ def test_sharing_and_unsharing_are_logged(member_client, member, team):
 def test_deleting_through_the_gallery_is_logged_with_who_deleted(
     member_client, owner, team, django_capture_on_commit_callbacks
 ):
-    image = make_image(owner, team=team, prompt="a lighthouse")
-    private = make_image(owner)
+    image = ImageFactory(owner=owner, team=team, prompt="a lighthouse")
+    private = ImageFactory(owner=owner)
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(reverse("gallery:delete"), {"ids": [image.pk]})
     assert response.status_code == 302
@@ -67,7 +68,7 @@ def test_deleting_through_the_gallery_is_logged_with_who_deleted(
 
 
 def test_deleting_an_authors_account_is_logged_without_an_actor(owner, team, member):
-    image = make_image(member, team=team)
+    image = ImageFactory(owner=member, team=team)
     member.delete()
     connection.check_constraints()  # the new entry points at no deleted account
     assert not Image.objects.filter(pk=image.pk).exists()
@@ -77,7 +78,7 @@ def test_deleting_an_authors_account_is_logged_without_an_actor(owner, team, mem
 
 
 def test_deleting_the_team_writes_no_log_for_its_images(owner, team):
-    make_image(owner, team=team)
+    ImageFactory(owner=owner, team=team)
     team.delete()
     assert not Activity.objects.exists()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from teams.membership import create_invite, invite_token
 from teams.models import Activity, Invite, Role
-from tests.teams.helpers import html
+from tests.conftest import html
 
 pytestmark = pytest.mark.django_db
 

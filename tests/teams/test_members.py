@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from teams.membership import TeamRuleError, remove_member
 from teams.models import Activity, Membership, Role, Team
-from tests.factories import UserFactory
-from tests.teams.helpers import client_for, html, join, make_image
+from tests.conftest import client_for, html
+from tests.factories import ImageFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_bad_role_is_refused(owner_client, team, viewer):
 
 
 def test_remove_member_ends_access_at_once(owner_client, owner, team, member):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     member_client = client_for(member)
     urls = [
         reverse("teams:detail", args=[team.pk]),
@@ -144,7 +144,7 @@ def test_last_owner_cannot_leave_while_others_remain(owner_client, owner, team, 
 
 
 def test_only_member_leaving_deletes_the_team_after_confirmation(owner_client, owner, team):
-    make_image(owner, team=team)
+    ImageFactory(owner=owner, team=team)
     confirm = owner_client.get(reverse("teams:leave", args=[team.pk]))
     assert "leaving deletes the team and its 1 image" in html(confirm)
     assert Team.objects.filter(pk=team.pk).exists()  # nothing happens on GET
@@ -161,9 +161,9 @@ def test_outsider_cannot_leave_or_manage(outsider_client, team, member):
 
 def test_member_removed_from_one_team_keeps_the_other(owner, team, member):
     other = Team.objects.create(name="Other")
-    join(other, UserFactory(), Role.OWNER)
-    join(other, member, Role.VIEWER)
-    image = make_image(owner, team=team)
+    MembershipFactory(team=other, user=UserFactory(), role=Role.OWNER)
+    MembershipFactory(team=other, user=member, role=Role.VIEWER)
+    image = ImageFactory(owner=owner, team=team)
     remove_member(team, owner, member.pk)
     client = client_for(member)
     assert client.get(reverse("gallery:detail", args=[image.pk])).status_code == 404

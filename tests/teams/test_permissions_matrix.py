@@ -17,7 +17,8 @@ from django.urls import reverse
 from gallery.models import Image, ShareLink
 from jobs.models import Job
 from teams.models import Activity, Membership, Role, Team
-from tests.teams.helpers import client_for, make_image
+from tests.conftest import client_for
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def world(team, owner, member, viewer, outsider, no_submit):
 
     UserFactory(username="newcomer")
     Activity.objects.create(team=team, actor=owner, verb="test", detail="something happened")
-    return World(team=team, image=make_image(owner, team=team), viewer_id=viewer.pk)
+    return World(team=team, image=ImageFactory(owner=owner, team=team), viewer_id=viewer.pk)
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))

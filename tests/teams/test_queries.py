@@ -12,9 +12,8 @@ from jobs.models import Job
 from teams.activity import record
 from teams.membership import create_invite
 from teams.models import Membership, Role, Team
-from tests.factories import UserFactory
+from tests.factories import ImageFactory, UserFactory
 from tests.queries import assert_constant_queries
-from tests.teams.helpers import make_image
 
 pytestmark = pytest.mark.django_db
 _names = itertools.count()
@@ -116,7 +115,7 @@ def test_the_usage_page(owner_client, team, django_assert_num_queries):
 
 
 def test_an_images_share_links(owner_client, owner, team, django_assert_num_queries):
-    image = make_image(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
     create_share_link(image, owner, 7)
 
     def grow():

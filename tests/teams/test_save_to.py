@@ -12,8 +12,8 @@ from gallery.services import store_job_result
 from jobs.models import Job, Stage
 from teams.membership import change_role
 from teams.models import Role
-from tests.conftest import wait_for
-from tests.teams.helpers import client_for, html, make_job, png_bytes
+from tests.conftest import client_for, html, wait_for
+from tests.factories import JobFactory, tiny_png
 
 CREATE = reverse("create:create-endpoint", args=["flux/dev"])
 BODY = {"prompt": "a lighthouse at dawn", "canvas": "Square"}
@@ -96,8 +96,8 @@ def test_forged_htmx_team_choice_returns_the_form_with_the_error(viewer_client, 
 
 @pytest.mark.django_db
 def test_the_stored_image_joins_the_team_and_members_see_its_author(member, owner, team):
-    job = make_job(member, team=team, status=Stage.SAVING)
-    image = store_job_result(job, png_bytes(), "image/png")
+    job = JobFactory(owner=member, team=team, status=Stage.SAVING)
+    image = store_job_result(job, tiny_png(), "image/png")
     assert image.team == team and image.owner == member
     page = html(client_for(owner).get(reverse("gallery:list"), {"team": team.pk}))
     assert reverse("gallery:thumbnail", args=[image.pk]) in page
@@ -108,9 +108,9 @@ def test_the_stored_image_joins_the_team_and_members_see_its_author(member, owne
 
 @pytest.mark.django_db
 def test_an_author_demoted_before_the_result_keeps_it_private(member, owner, team):
-    job = make_job(member, team=team, status=Stage.SAVING)
+    job = JobFactory(owner=member, team=team, status=Stage.SAVING)
     change_role(team, owner, member.pk, Role.VIEWER)
-    image = store_job_result(job, png_bytes(), "image/png")
+    image = store_job_result(job, tiny_png(), "image/png")
     assert image.team is None
 
 

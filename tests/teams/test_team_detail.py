@@ -9,13 +9,14 @@ from django.urls import reverse
 from gallery.models import Image
 from teams.activity import record
 from teams.models import Activity, Membership, Team
-from tests.teams.helpers import html, make_image
+from tests.conftest import html
+from tests.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_team_page_shows_members_roles_and_links(owner_client, team, member, viewer):
-    make_image(member, team=team)
+    ImageFactory(owner=member, team=team)
     response = owner_client.get(reverse("teams:detail", args=[team.pk]))
     assert response.status_code == 200
     members = [(m.user.username, m.role) for m in response.context["members"]]
@@ -71,8 +72,8 @@ def test_forbidden_page_says_why(viewer_client, team):
 def test_delete_team_takes_its_images_and_files(
     owner_client, owner, team, member, django_capture_on_commit_callbacks
 ):
-    team_images = [make_image(owner, team=team), make_image(member, team=team)]
-    private = [make_image(owner), make_image(member)]
+    team_images = [ImageFactory(owner=owner, team=team), ImageFactory(owner=member, team=team)]
+    private = [ImageFactory(owner=owner), ImageFactory(owner=member)]
     names = [n for image in team_images for n in (image.file.name, image.thumbnail.name)]
     assert all(default_storage.exists(name) for name in names)
 

@@ -6,17 +6,17 @@ import pytest
 from django.urls import reverse
 
 from teams.models import Activity, Membership, Role, Team
-from tests.factories import UserFactory
-from tests.teams.helpers import client_for, html, join
+from tests.conftest import client_for, html
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_lists_my_teams_with_role_and_member_count(owner_client, owner, team, member, viewer):
     other = Team.objects.create(name="Other crew")
-    join(other, owner, Role.VIEWER)
+    MembershipFactory(team=other, user=owner, role=Role.VIEWER)
     hidden = Team.objects.create(name="Not mine")
-    join(hidden, UserFactory(), Role.OWNER)
+    MembershipFactory(team=hidden, user=UserFactory(), role=Role.OWNER)
 
     response = owner_client.get(reverse("teams:list"))
     assert response.status_code == 200
@@ -60,7 +60,7 @@ def test_team_names_and_usernames_are_escaped(owner, team):
     team.name = "<script>alert('team')</script>"
     team.save()
     odd = UserFactory(username="<b>bold</b>")
-    join(team, odd, Role.EDITOR)
+    MembershipFactory(team=team, user=odd, role=Role.EDITOR)
     client = client_for(owner)
     for url in (reverse("teams:list"), reverse("teams:detail", args=[team.pk])):
         page = html(client.get(url))

@@ -17,9 +17,8 @@ from teams.crypto import TokenUnreadable, decrypt_token
 from teams.membership import create_invite
 from teams.models import Activity, Team
 from teams.tokens import set_team_token, team_api_token
-from tests.conftest import wait_for, wait_for_job_end
-from tests.factories import UserFactory
-from tests.teams.helpers import html, make_image, make_job
+from tests.conftest import html, wait_for, wait_for_job_end
+from tests.factories import ImageFactory, JobFactory, UserFactory
 
 RAW = "oj_team_SECRET_token_value_9f3k"
 
@@ -49,8 +48,8 @@ def test_the_stored_row_never_holds_the_token(owner, team):
 @pytest.mark.django_db
 def test_token_never_appears_in_any_team_page(owner_client, owner, team, member, no_submit):
     set_team_token(team, owner, RAW)
-    image = make_image(owner, team=team)
-    make_job(owner, team=team)
+    image = ImageFactory(owner=owner, team=team)
+    JobFactory(owner=owner, team=team)
     create_invite(team, owner, "viewer")
     owner_client.post(
         reverse("create:create-endpoint", args=["flux/dev"]),
