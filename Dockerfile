@@ -1,8 +1,11 @@
 # Openjourney Studio: one image for web, engine, worker and scheduler (see compose.yaml).
 FROM python:3.12-slim AS base
 
+# DEBUG=0: the image runs as production does (branded error pages, never a debug page),
+# and then needs SECRET_KEY (compose.yaml) or a key in /data/secret-key.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    DEBUG=0 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STUDIO_DATA_DIR=/data \
@@ -18,7 +21,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY . .
 RUN pip install -c constraints.txt '.[s3]'
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
+# Settings need a key to load; this one lives only for this command.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput
 
 USER studio
 EXPOSE 8000

@@ -54,7 +54,8 @@ BENCH_RUNS := \
 	"live_updates.py --rounds 2 --count 4" \
 	"gallery.py --images 10000 --requests 20" \
 	"follow.py --jobs 100 --job-seconds 10 --baseline-seconds 20" \
-	"engine.py --runs 2 --jobs 4 --ultra-jobs 1 --sequential 2"
+	"engine.py --runs 2 --jobs 4 --ultra-jobs 1 --sequential 2" \
+	"slow_links.py --rounds 1 --fetch-timeout 5"
 
 bench: $(STAMP)
 	@status=0; for run in $(BENCH_RUNS); do \

@@ -1,4 +1,4 @@
-"""gunicorn's settings for the studio's web servers (compose's web and engine services).
+"""gunicorn's settings for the web servers (compose's web, studio.asgi; its engine, engine.asgi).
 
 gunicorn reads this file from the working folder by itself.
 """

@@ -2,46 +2,53 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import SignUpForm
-from studio.lib.ratelimit import RateLimited, check_limit, client_address, count_attempt, too_many
+from studio.lib.ratelimit import Attempt, RateLimited, client_address, reserve_attempts, too_many
 
 SIGN_IN_MESSAGE = "Too many failed sign-ins: wait {seconds} seconds, then try again."
 
 
-def _sign_in_limits(request: HttpRequest) -> list[tuple[str, str, int]]:
-    """(scope, key, limit) of a sign-in: per username (any address) and per address."""
-    username = (request.POST.get("username") or "").strip().lower()[:150]
-    address = client_address(request)
-    return [
-        ("login-user", username, settings.LOGIN_RATE_LIMIT),
-        ("login-ip", address, settings.LOGIN_IP_RATE_LIMIT),
-    ]
+def sign_in_name(form: AuthenticationForm, raw: str) -> str:
+    """The key of a sign-in's per-username limit: the name as the form hands it to
+    authentication (its UsernameField: stripped, then NFKC, so "ｃａｒｏｌ" is carol),
+    case-folded. The user lookup is exact, so names that differ only in case share one
+    count: coarser than authentication, never finer, and no spelling has guesses of its own.
+    """
+    return form.fields["username"].to_python(raw).casefold()
 
 
 class SignInView(auth_views.LoginView):
     """Django's sign-in, with failed attempts counted per username and per address.
 
-    Over either limit, every attempt (a right password too) answers 429 until the window
-    ends, so guessing cannot go on at full speed.
+    Each attempt is counted before its password is checked (``reserve_attempts``: atomic in
+    Redis, so concurrent attempts cannot all slip under the limit) and given back when the
+    sign-in succeeds. Over either limit, every attempt (a right password too) answers 429
+    until the window ends, so guessing cannot go on at full speed.
     """
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    attempts: list[Attempt]
+
+    def _limits(self) -> list[tuple[str, str, int]]:
+        """(scope, key, limit) of this sign-in: per username (any address) and per address."""
+        form = self.get_form_class()(self.request)
+        username = sign_in_name(form, self.request.POST.get("username") or "")
+        return [
+            ("login-user", username, settings.LOGIN_RATE_LIMIT),
+            ("login-ip", client_address(self.request), settings.LOGIN_IP_RATE_LIMIT),
+        ]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            for scope, key, limit in _sign_in_limits(request):
-                check_limit(
-                    scope,
-                    key,
-                    limit=limit,
-                    window=settings.LOGIN_RATE_WINDOW,
-                    message=SIGN_IN_MESSAGE,
-                )
+            self.attempts = reserve_attempts(
+                self._limits(), window=settings.LOGIN_RATE_WINDOW, message=SIGN_IN_MESSAGE
+            )
         except RateLimited as refusal:
             # An unbound form: a bound one would check the password when rendered.
             form = self.get_form_class()(
@@ -51,19 +58,11 @@ class SignInView(auth_views.LoginView):
             return too_many(self.render_to_response(context), refusal)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form) -> HttpResponse:
-        try:
-            for scope, key, limit in _sign_in_limits(self.request):
-                count_attempt(
-                    scope,
-                    key,
-                    limit=limit,
-                    window=settings.LOGIN_RATE_WINDOW,
-                    message=SIGN_IN_MESSAGE,
-                )
-        except RateLimited:
-            pass  # this attempt failed anyway; the next one is refused before it is tried
-        return super().form_invalid(form)
+    def form_valid(self, form) -> HttpResponse:
+        # A successful sign-in is not a failed one: its counts are given back.
+        for attempt in self.attempts:
+            attempt.release()
+        return super().form_valid(form)
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -82,7 +82,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from engine.render.text_to_image import encode_png
+    from engine.render.png import encode_png
 
     pipelines._record = lambda *a, **k: None  # no database here: ping is not measured
     command = "bench/diffusers_tiny.py " + " ".join(sys.argv[1:])

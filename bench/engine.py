@@ -56,6 +56,10 @@ TARGET_1MP_S = 0.150
 TARGET_4MP_S = 0.600
 TARGET_UPSCALE_X4_S = 1.0
 PROMPT = "mountains at sunset over a lake"
+# With drawn subjects (three drawings, five instances, shadows and a reflection).
+SUBJECT_PROMPT = "three cats, a red car and a sailboat by a lake"
+# The same scene without them (its subjects in the negative prompt): what they cost.
+SUBJECT_NEGATIVE = "cats, car, sailboat"
 SEED = 1234
 POLL_INTERVAL_S = 0.05
 
@@ -124,15 +128,22 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def bench_render(runs: int) -> str:
+    from engine.render.png import encode_png
     from engine.render.svg import SVG_STYLES, render_svg
-    from engine.render.text_to_image import encode_png, render_image
+    from engine.render.text_to_image import render_image
     from openjourney.catalog import get_endpoint
 
     rows = []
-    for slug, canvas in RASTER_ROWS:
+    subject_rows = [
+        (slug, canvas, SUBJECT_PROMPT, negative)
+        for slug, canvas in RASTER_ROWS[::4]
+        for negative in ("", SUBJECT_NEGATIVE)
+    ]
+    plain_rows = [(s, c, PROMPT, "") for s, c in RASTER_ROWS]
+    for slug, canvas, prompt, negative in plain_rows + subject_rows:
         endpoint = get_endpoint(slug)
         size = endpoint.size_for(canvas)
-        params = {"prompt": PROMPT, "canvas": canvas, "seed": SEED}
+        params = {"prompt": prompt, "canvas": canvas, "seed": SEED, "negative_prompt": negative}
 
         def work(slug=slug, params=params, size=size) -> bytes:
             return encode_png(render_image(slug, params, size))
@@ -142,7 +153,9 @@ def bench_render(runs: int) -> str:
         median = statistics.median(timings)
         rows.append(
             [
-                f"{slug} {canvas}",
+                f"{slug} {canvas}"
+                + (", subjects" if prompt == SUBJECT_PROMPT else "")
+                + (" left out" if negative else ""),
                 f"{size[0]} x {size[1]}",
                 ms(median),
                 ms(percentile(timings, 0.95)),
@@ -152,13 +165,14 @@ def bench_render(runs: int) -> str:
         )
 
     svg_size = get_endpoint("re-craft/svg").size_for("Square")
-    for style in SVG_STYLES:
-        svg_params = {"prompt": PROMPT, "canvas": "Square", "style": style, "seed": SEED}
+    for style, prompt in [(s, p) for p in (PROMPT, SUBJECT_PROMPT) for s in SVG_STYLES]:
+        svg_params = {"prompt": prompt, "canvas": "Square", "style": style, "seed": SEED}
         timings = time_runs(lambda svg_params=svg_params: render_svg(svg_params, svg_size), runs)
         median = statistics.median(timings)
         rows.append(
             [
-                f"re-craft/svg Square, {style}",
+                f"re-craft/svg Square, {style}"
+                + (", subjects" if prompt == SUBJECT_PROMPT else ""),
                 f"{svg_size[0]} x {svg_size[1]}",
                 ms(median),
                 ms(percentile(timings, 0.95)),
@@ -173,7 +187,12 @@ def bench_render(runs: int) -> str:
 def bench_utilities(runs: int) -> str:
     from PIL import Image, ImageOps
 
-    from engine.render import utilities as u
+    from engine.render.utilities.clarify import CLARIFY_TYPES, clarify
+    from engine.render.utilities.face_restore import face_restore
+    from engine.render.utilities.face_swap import face_swap
+    from engine.render.utilities.prompt_extract import extract_prompt
+    from engine.render.utilities.remove_background import remove_background
+    from engine.render.utilities.upscale import UPSCALE_MODELS, upscale
 
     with Image.open(ROOT / "tests" / "fixtures" / "astronaut.png") as source:
         photo = source.convert("RGB").resize((1024, 1024), Image.Resampling.LANCZOS)
@@ -181,21 +200,21 @@ def bench_utilities(runs: int) -> str:
 
     cases: list[tuple[str, Callable[[], object], float | None]] = [
         *(
-            (f'clarify "{kind}"', lambda kind=kind: u.clarify(photo, kind), None)
-            for kind in u.CLARIFY_TYPES
+            (f'clarify "{kind}"', lambda kind=kind: clarify(photo, kind), None)
+            for kind in CLARIFY_TYPES
         ),
-        ("face_restore", lambda: u.face_restore(photo), None),
-        ("face_swap", lambda: u.face_swap(mirrored, photo), None),
-        ("remove_background", lambda: u.remove_background(photo), None),
+        ("face_restore", lambda: face_restore(photo), None),
+        ("face_swap", lambda: face_swap(mirrored, photo), None),
+        ("remove_background", lambda: remove_background(photo), None),
         *(
             (
                 f'upscale "{name}" (x{method.factor})',
-                lambda name=name: u.upscale(photo, name),
+                lambda name=name: upscale(photo, name),
                 TARGET_UPSCALE_X4_S if method.factor == 4 else None,
             )
-            for name, method in u.UPSCALE_MODELS.items()
+            for name, method in UPSCALE_MODELS.items()
         ),
-        ("extract_prompt", lambda: u.extract_prompt(photo), None),
+        ("extract_prompt", lambda: extract_prompt(photo), None),
     ]
     rows = []
     for label, work, target in cases:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from gallery.models import Image
-from gallery.services import InvalidResult, decode_raster
+from gallery.services import InvalidResult, decode_raster, sniff_image
 from jobs.quota import QuotaExceeded, check_quota
 from openjourney.catalog import SEED_MAX, Endpoint, FieldKind, validate
 from openjourney.netcheck import UnsafeLink, check_link
@@ -159,6 +159,12 @@ class EndpointForm(forms.Form):
             content = upload.read()
             upload.seek(0)
             try:
+                # The bytes decide what the file is, never its declared type.
+                if sniff_image(content) == "svg":
+                    raise InvalidResult(
+                        f"{self.endpoint.title} takes a PNG, JPEG, WebP or GIF image; "
+                        "this file is an SVG."
+                    )
                 decode_raster(content, settings.STUDIO_MAX_UPLOAD_PIXELS)
             except InvalidResult as exc:
                 self.add_error(f"{name}_upload", str(exc))

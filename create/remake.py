@@ -31,7 +31,6 @@ from create.forms import form_field_names
 from create.services import parent_input
 from gallery.links import signed_media_url
 from gallery.metadata import (
-    Recipe,
     gallery_reference,
     gallery_reference_id,
     image_for_name,
@@ -39,6 +38,7 @@ from gallery.metadata import (
     signed_link_name,
 )
 from gallery.models import Image
+from gallery.recipes import Recipe
 from jobs.models import Job
 from jobs.quota import TeamSubmitRefused
 from jobs.services import MAX_BATCH, create_jobs
@@ -129,7 +129,7 @@ def _fresh_links(user, endpoint: Endpoint, body: dict) -> tuple[dict, Image | No
                 f"The {spec.label.lower()} this was made from is no longer in a gallery you "
                 "can see, so it cannot be run again."
             )
-        body[spec.name] = signed_media_url(image.file.name)
+        body[spec.name] = signed_media_url(image.file.name, user.pk)
         if spec.name == parent_name:
             parent = image
     return body, parent

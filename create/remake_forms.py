@@ -6,8 +6,8 @@ from django import forms
 from django.conf import settings
 
 from create.remake import DEFAULT_VARIATIONS, MAX_VARIATIONS
-from gallery.metadata import Recipe, read_recipe
-from gallery.services import InvalidResult, decode_raster
+from gallery.recipes import Recipe, read_recipe
+from gallery.services import InvalidResult, decode_raster, sniff_image
 from teams.models import Team
 
 NO_RECIPE = (
@@ -82,6 +82,9 @@ class RecallForm(forms.Form):
             raise forms.ValidationError(f"The file is larger than {limit} MB.")
         content = upload.read()
         try:
+            # The bytes decide what the file is, never its declared type.
+            if sniff_image(content) == "svg":
+                raise InvalidResult("This file is an SVG; recipes are read from PNG files.")
             decode_raster(content, settings.STUDIO_MAX_UPLOAD_PIXELS)
         except InvalidResult as exc:
             raise forms.ValidationError(str(exc)) from None

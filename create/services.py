@@ -7,22 +7,34 @@ from django.db import transaction
 from create.forms import EndpointForm
 from gallery.links import signed_media_url
 from gallery.models import Image
-from gallery.services import create_image, delete_image_files
+from gallery.services import InvalidResult, create_image, delete_image_files
 from jobs.models import Job
 from jobs.quota import TeamSubmitRefused
 from jobs.services import create_jobs
 from openjourney.catalog import Endpoint
 
 
-def image_link(owner, value: object) -> tuple[str, Image | None]:
-    """The URL to send for one image input, and the gallery image it is (if any)."""
+class UploadRefused(Exception):
+    """An upload the gallery would not keep; said under the form's ``field``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def image_link(owner, value: object, name: str = "image") -> tuple[str, Image | None]:
+    """The URL to send for image input ``name``, and the gallery image it is (if any)."""
     if isinstance(value, Image):
-        return signed_media_url(value.file.name), value
+        return signed_media_url(value.file.name, owner.pk), value
     if isinstance(value, str):
         return value, None
-    # An upload: kept in the gallery, so the result can point back at it.
-    upload = create_image(owner, value.read(), declared_type=value.content_type or "")
-    return signed_media_url(upload.file.name), upload
+    # An upload: kept in the gallery, so the result can point back at it. The form looked
+    # at its bytes already; whatever the gallery still refuses is the form's error too.
+    try:
+        upload = create_image(owner, value.read())
+    except InvalidResult as refusal:
+        raise UploadRefused(f"{name}_upload", str(refusal)) from None
+    return signed_media_url(upload.file.name, owner.pk), upload
 
 
 def parent_input(endpoint: Endpoint) -> str | None:
@@ -39,8 +51,9 @@ def parent_input(endpoint: Endpoint) -> str | None:
 def submit_form(form: EndpointForm) -> list[Job]:
     """Create the jobs of a valid form.
 
-    When the chosen team refuses the submit (its daily quota was used up meanwhile), nothing
-    is kept: the form gets the reason as an error and the result is an empty list.
+    When the chosen team refuses the submit (its daily quota was used up meanwhile), or the
+    gallery refuses an upload, nothing is kept: the form gets the reason as an error (on
+    the field concerned) and the result is an empty list.
     """
     uploads: list[Image] = []
     try:
@@ -49,7 +62,7 @@ def submit_form(form: EndpointForm) -> list[Job]:
             parent = None
             main_input = parent_input(form.endpoint)
             for name, value in form.image_inputs.items():
-                url, image = image_link(form.user, value)
+                url, image = image_link(form.user, value, name)
                 if image is not None and image is not value:
                     uploads.append(image)
                 body[name] = url
@@ -65,8 +78,9 @@ def submit_form(form: EndpointForm) -> list[Job]:
                 parent_image=parent,
                 team=form.team,
             )
-    except TeamSubmitRefused as refusal:
+    except (TeamSubmitRefused, UploadRefused) as refusal:
         for upload in uploads:  # their rows were rolled back; their files go too
             delete_image_files(upload)
-        form.add_error("save_to", str(refusal))
+        field = refusal.field if isinstance(refusal, UploadRefused) else "save_to"
+        form.add_error(field, str(refusal))
         return []

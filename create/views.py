@@ -77,7 +77,8 @@ def create_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
         except RateLimited as error:
             refusal = error
             form.add_error(None, str(error))
-    # submit_form gives [] (and the form an error) when the chosen team refuses the submit.
+    # submit_form gives [] (and the form an error) when the chosen team refuses the submit
+    # or the gallery an upload.
     if not form.is_valid() or not (jobs := submit_form(form)):
         context = _form_context(request, endpoint, form)
         if request.htmx:

@@ -89,6 +89,9 @@ class EngineJob(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.STARTING)
     output_file = models.CharField(max_length=200, blank=True)
+    # When the output file left storage (delivered, or past ENGINE_OUTPUT_TTL): the name
+    # stays, and its link answers 404.
+    output_removed_at = models.DateTimeField(null=True, blank=True)
     output_text = models.TextField(blank=True)
     error = models.TextField(blank=True)
     # A fault chosen at submit time (job_fails, job_hangs, ...), for reliability tests.
@@ -117,6 +120,12 @@ class EngineJob(models.Model):
             models.Index(fields=["token", "status"]),
             models.Index(fields=["status", "updated_at"]),
             models.Index(fields=["output_file"]),
+            # The files still in storage, oldest first, for the TTL's sweep.
+            models.Index(
+                fields=["completed_at"],
+                name="engine_job_output_kept",
+                condition=models.Q(output_removed_at__isnull=True) & ~models.Q(output_file=""),
+            ),
         ]
 
     def __str__(self) -> str:

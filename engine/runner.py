@@ -37,7 +37,8 @@ def run(job: EngineJob, user_id: int) -> RunResult:
         svg = render_svg(params, endpoint.size_for(params.get("canvas")))
         return RunResult(content=svg.encode(), extension="svg")
     if endpoint.is_model:
-        from engine.render.text_to_image import encode_png, render_image
+        from engine.render.png import encode_png
+        from engine.render.text_to_image import render_image
 
         folder = diffusers_folder(endpoint.slug)
         if folder is not None:
@@ -80,24 +81,30 @@ def progress_writer(job_id: str) -> Callable[[int, int], bool]:
 
 def _run_utility(slug: str, params: dict, user_id: int) -> RunResult:
     from engine.fetch import fetch_image
-    from engine.render import utilities
-    from engine.render.text_to_image import encode_png
+    from engine.render.png import encode_png
+    from engine.render.utilities.clarify import clarify
+    from engine.render.utilities.errors import UtilityError
+    from engine.render.utilities.face_restore import face_restore
+    from engine.render.utilities.face_swap import face_swap
+    from engine.render.utilities.prompt_extract import extract_prompt
+    from engine.render.utilities.remove_background import remove_background
+    from engine.render.utilities.upscale import upscale
 
     if slug == "utils/faceswap":
         source = fetch_image(params["source"], user_id)
         target = fetch_image(params["target"], user_id)
-        return RunResult(encode_png(utilities.face_swap(source, target)), "png")
+        return RunResult(encode_png(face_swap(source, target)), "png")
     image = fetch_image(params["image"], user_id)
     if slug == "utils/prompt-extract":
-        return RunResult(text=utilities.extract_prompt(image))
+        return RunResult(text=extract_prompt(image))
     if slug == "utils/clarify":
-        result = utilities.clarify(image, params.get("type") or "Image Denoising")
+        result = clarify(image, params.get("type") or "Image Denoising")
     elif slug == "utils/facerestore":
-        result = utilities.face_restore(image)
+        result = face_restore(image)
     elif slug == "utils/remove-background":
-        result = utilities.remove_background(image)
+        result = remove_background(image)
     elif slug == "utils/upscale":
-        result = utilities.upscale(image, params.get("model") or "Real-ESRGAN")
+        result = upscale(image, params.get("model") or "Real-ESRGAN")
     else:
-        raise utilities.UtilityError(f"The engine has no runner for {slug}.")
+        raise UtilityError(f"The engine has no runner for {slug}.")
     return RunResult(encode_png(result), "png")

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from engine.delivery import signed_output_path
 from engine.faults import JOB_FAULTS, ActiveFault, first_of
 from engine.models import ACTIVE_STATUSES, ApiToken, EngineJob, FaultKind, Status
 from openjourney.catalog import SEED_MAX, Endpoint, validate
-from openjourney.links import ENGINE_FILES_PATH
 
 
 @dataclass
@@ -117,8 +117,9 @@ def cancel_job(job: EngineJob) -> EngineJob:
 
 
 def output_url(request: HttpRequest, job: EngineJob) -> str | None:
+    """A signed, expiring link to the job's file (engine/delivery.py), or its text."""
     if job.output_file:
-        return request.build_absolute_uri(ENGINE_FILES_PATH + job.output_file)
+        return request.build_absolute_uri(signed_output_path(job.output_file))
     return job.output_text or None
 
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from engine.backends import BackendError
 from engine.models import ACTIVE_STATUSES, EngineJob, FaultKind, Status
-from engine.render.utilities import UtilityError
+from engine.render.utilities.errors import UtilityError
+from openjourney.catalog import get_endpoint
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -37,11 +38,36 @@ def _advance(job_id: str, status: str, **fields) -> bool:
 
 @shared_task(acks_late=True)
 def run_job(job_id: str) -> None:
-    """Run one job. Safe to run twice: only the first to finish stores a result."""
+    """Run one job. Safe to run twice: only the first to finish stores a result.
+
+    A utility job is handed to ``run_utility_job``, on ENGINE_UTILITY_QUEUE: fetching its
+    image links may take up to ENGINE_FETCH_TIMEOUT, and must not hold a worker that
+    generates (`make run` gives that queue a worker of its own).
+    """
+    _run_job(job_id, run_job)
+
+
+@shared_task(acks_late=True)
+def run_utility_job(job_id: str) -> None:
+    """``run_job`` for a utility job, on the utilities' own queue."""
+    _run_job(job_id, run_utility_job)
+
+
+def _hand_over(job: EngineJob, task) -> bool:
+    """Whether ``job`` is a utility job that ``run_job`` sends to its own queue."""
+    if task is not run_job or get_endpoint(job.endpoint).is_model:
+        return False
+    return settings.ENGINE_UTILITY_QUEUE != settings.ENGINE_QUEUE
+
+
+def _run_job(job_id: str, task) -> None:
     from engine.runner import run
 
     job = EngineJob.objects.select_related("token").filter(pk=job_id).first()
     if job is None or job.is_terminal:
+        return
+    if _hand_over(job, task):
+        run_utility_job.delay(job_id)
         return
     waiting = job.ready_at is not None and job.status == Status.PROCESSING
     if not waiting:
@@ -59,7 +85,7 @@ def run_job(job_id: str) -> None:
             return
     if job.ready_at is not None and job.ready_at > timezone.now():
         # A slow job on purpose: come back when it is due; no worker waits meanwhile.
-        run_job.apply_async((job_id,), eta=job.ready_at)
+        task.apply_async((job_id,), eta=job.ready_at)
         return
     if job.fault == FaultKind.JOB_HANGS:
         return  # stays "processing" until cancelled: a fault on purpose
@@ -112,3 +138,14 @@ def requeue_stale_jobs() -> int:
     if stale:
         logger.info("engine: requeued %d stale jobs", len(stale))
     return len(stale)
+
+
+@shared_task
+def remove_expired_outputs() -> int:
+    """Remove output files past ENGINE_OUTPUT_TTL (the scheduler runs it); safe to repeat."""
+    from engine.delivery import remove_expired_outputs as remove
+
+    removed = remove()
+    if removed:
+        logger.info("engine: removed %d expired output files", removed)
+    return removed

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from engine import responses
 from engine.auth import authenticate
 from engine.backends import ping_status, pipeline_states
+from engine.delivery import may_fetch, remove_output
 from engine.faults import (
     OUTPUT_FAULTS,
     POLL_KINDS,
@@ -184,9 +185,22 @@ def openapi(request: HttpRequest) -> HttpResponse:
 
 @api_view
 def output_file(request: HttpRequest, name: str) -> HttpResponse:
-    """A job's output, at an unguessable name, with its content type."""
-    job = EngineJob.objects.filter(output_file=name).first()
-    if job is None or not default_storage.exists(name):
+    """A job's output, to whom the job belongs (engine/delivery.py); DELETE removes it.
+
+    Anyone else, and a file removed already, gets 404, as for a name that never existed.
+    """
+    if request.method not in ("GET", "HEAD", "DELETE"):
+        return responses.method_not_allowed(["GET", "HEAD", "DELETE"])
+    job = EngineJob.objects.select_related("token").filter(output_file=name).first()
+    token = authenticate(request) if "Authorization" in request.headers else None
+    if job is None or job.output_removed_at is not None:
+        return responses.not_found("No such file.")
+    if request.method == "DELETE":
+        if token is None or token.user_id != job.token.user_id:
+            return responses.not_found("No such file.")
+        remove_output(job)
+        return HttpResponse(status=204)
+    if not may_fetch(request, job, token) or not default_storage.exists(name):
         return responses.not_found("No such file.")
     faults = active_faults("files", "GET", None, {*OUTPUT_FAULTS, FaultKind.SLOW})
     http_fault_response(faults)  # waits for slow faults; answers none for files
@@ -198,15 +212,18 @@ def output_file(request: HttpRequest, name: str) -> HttpResponse:
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=86400, immutable"
-    if content_type == "image/svg+xml":
-        # An SVG opened directly must not run anything.
-        response["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-        )
+    # Kept by the client that fetched it, no longer than its link lives.
+    response["Cache-Control"] = f"private, max-age={settings.ENGINE_OUTPUT_LINK_SECONDS}"
+    # A file opened directly (an SVG above all) must not run anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 
 
 @api_view
 def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     return responses.not_found(f"No endpoint at /{rest}.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The engine server's 500 (``handler500``): JSON, as every other answer of the API."""
+    return responses.error(500, "The engine could not answer this request.")

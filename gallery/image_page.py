@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from gallery.forms import CollectionForm, ShareLinkForm, ShareWithTeamForm
+from gallery.links import shown_input
 from gallery.models import Collection, Image, ShareLink
 from gallery.search import for_grid
 from gallery.sharing import share_link_token
@@ -110,7 +111,8 @@ def image_page_context(request: HttpRequest, image: Image) -> dict:
         **sharing_context(request, image, can_edit=can_edit),
         **collections_context(user, image),
         "spec": spec,
-        "params": sorted((k, v) for k, v in image.params.items() if k != "seed"),
+        # An input image's signed link is shown as the image it names, if the user may see it.
+        "params": sorted((k, shown_input(v, user)) for k, v in image.params.items() if k != "seed"),
         "parent": parent,
         "parent_hidden": bool(image.parent_id and parent is None),
         "children": children,

@@ -22,7 +22,7 @@ from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
 from gallery.models import Image
-from gallery.svg import UnsafeSvg, sanitise_svg
+from gallery.svg import UnsafeSvg, is_svg_document, sanitise_svg
 from teams.models import Team
 
 THUMBNAIL_SIZE = 512
@@ -62,6 +62,26 @@ def decode_raster(content: bytes, max_pixels: int) -> PILImage.Image:
     return image
 
 
+def sniff_image(content: bytes) -> str:
+    """What the bytes are, whatever type the file was sent with: "raster" when Pillow knows
+    their signature (PNG, JPEG, WebP, GIF; a format the studio refuses too, for
+    ``decode_raster`` to name), "svg" when they parse as an SVG document (``gallery.svg``).
+    InvalidResult for anything else."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            # Reads the header only; the pixels are decoded (and bombs refused) later.
+            PILImage.open(io.BytesIO(content)).close()
+        return "raster"
+    except PILImage.DecompressionBombError:
+        return "raster"  # a raster, too large: decode_raster says so
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        pass
+    if is_svg_document(content):
+        return "svg"
+    raise InvalidResult("The file is not an image the studio can read.")
+
+
 def _thumbnail(image: PILImage.Image) -> tuple[bytes, str]:
     """A WebP thumbnail and the image's mean colour (the placeholder while it loads)."""
     thumb = ImageOps.exif_transpose(image)
@@ -86,7 +106,6 @@ def create_image(
     owner,
     content: bytes,
     *,
-    declared_type: str = "",
     job=None,
     parent=None,
     endpoint: str = "",
@@ -97,10 +116,14 @@ def create_image(
     max_pixels: int | None = None,
     team=None,
 ) -> Image:
-    """Validate ``content``, store it with a thumbnail, and create its gallery row."""
+    """Validate ``content``, store it with a thumbnail, and create its gallery row.
+
+    What the file is comes from its bytes alone (``sniff_image``), never from the type its
+    sender declared: a PNG sent as ``image/svg+xml`` is stored as the PNG it is.
+    """
     stem = secrets.token_urlsafe(16)
     thumb_name = ""
-    if declared_type == "image/svg+xml" or content.lstrip()[:5] in (b"<?xml", b"<svg "):
+    if sniff_image(content) == "svg":
         try:
             content = sanitise_svg(content)
         except UnsafeSvg as exc:
@@ -166,7 +189,6 @@ def store_job_result(job, content: bytes, content_type: str) -> Image:
     return create_image(
         job.owner,
         content,
-        declared_type=content_type,
         job=job,
         parent=job.parent_image,
         endpoint=job.endpoint,

@@ -25,6 +25,24 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def is_svg_document(data: bytes) -> bool:
+    """Whether ``data`` parses as XML whose root element is ``<svg>``.
+
+    Parsed only as far as the root's start tag: whether the rest is well-formed and safe is
+    ``sanitise_svg``'s to say (with its reasons)."""
+    if data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] != b"<":
+        return False
+    parser = ET.XMLPullParser(events=("start",))
+    try:
+        for offset in range(0, len(data), 4096):
+            parser.feed(data[offset : offset + 4096])
+            for _event, element in parser.read_events():
+                return _local(element.tag) == "svg"
+    except ET.ParseError:
+        return False
+    return False
+
+
 def sanitise_svg(data: bytes) -> bytes:
     """A cleaned copy of an SVG document, or UnsafeSvg when it is not one."""
     head = data[:4096].lower()

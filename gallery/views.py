@@ -64,14 +64,18 @@ def image_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 @require_GET
 def signed_media(request: HttpRequest, value: str) -> HttpResponse:
-    """A stored image behind a signed, expiring link (for the API to fetch)."""
-    name = read_signed_value(value)
-    if name is None or not default_storage.exists(name):
+    """A stored image behind a signed, expiring link (for the API to fetch), served only
+    while the user it was minted for may still see it: a member removed from the team,
+    or an image deleted, ends every such link at once."""
+    link = read_signed_value(value)
+    if link is None or not default_storage.exists(link.name):
         raise Http404("The link is invalid or has expired.")
-    image = Image.objects.filter(file=name).only("content_type").first()
+    image = (
+        Image.objects.visible_to(link.user_id).filter(file=link.name).only("content_type").first()
+    )
     if image is None:
         raise Http404("The link is invalid or has expired.")
-    return file_response(name, image.content_type)
+    return file_response(link.name, image.content_type)
 
 
 # --- the grid -------------------------------------------------------------------------------

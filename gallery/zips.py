@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 
+from gallery.metadata import gallery_reference, signed_link_name
 from gallery.models import Image
 
 READ_CHUNK = 512 * 1024
@@ -23,6 +24,12 @@ def archive_name(image: Image) -> str:
     return f"openjourney-{image.pk}.{image.format}"
 
 
+def _param(value: object) -> object:
+    """An input image's signed link becomes the reference the file's own recipe has
+    (``gallery:<id>``, None once the image is gone): no link leaves in a zip."""
+    return gallery_reference(value) if signed_link_name(value) is not None else value
+
+
 def image_recipe(image: Image) -> dict:
     """Everything that made ``image`` and describes its file, as plain JSON values."""
     return {
@@ -30,7 +37,7 @@ def image_recipe(image: Image) -> dict:
         "endpoint": image.endpoint,
         "prompt": image.prompt,
         "negative_prompt": image.negative_prompt,
-        "params": image.params,
+        "params": {key: _param(value) for key, value in image.params.items()},
         "seed": image.seed,
         "job": image.job_id,
         "parent": image.parent_id,

@@ -13,10 +13,13 @@ _pool: redis.ConnectionPool | None = None
 
 
 def channel_for(user_id: int) -> str:
-    """The user's channel, inside this studio's namespace (its queue's name): Redis channels
-    are shared by every database number, so two studios on one Redis would otherwise tell
-    each other's users about their jobs."""
-    return f"studio:{settings.CELERY_TASK_DEFAULT_QUEUE}:user:{user_id}:jobs"
+    """The user's channel, inside this installation's namespace (``STUDIO_INSTANCE``, then
+    its queue's name): Redis channels are shared by every database number, so two studios
+    on one Redis would otherwise tell each other's users about their jobs."""
+    return (
+        f"{settings.STUDIO_INSTANCE}:studio:{settings.CELERY_TASK_DEFAULT_QUEUE}"
+        f":user:{user_id}:jobs"
+    )
 
 
 def _client() -> redis.Redis:

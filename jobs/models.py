@@ -101,6 +101,9 @@ class Job(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True)
     poll_count = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
+    # When its submit could not be put on the queue (Redis away): the job is kept, its card
+    # says it waits for the queue, and the reconciler sends it as soon as the queue answers.
+    enqueue_failed_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobQuerySet.as_manager()
 
@@ -127,6 +130,11 @@ class Job(models.Model):
     def title(self) -> str:
         spec = self.spec
         return f"{spec.family.label} {spec.title}" if spec.is_model else spec.title
+
+    @property
+    def waiting_for_queue(self) -> bool:
+        """Created, but not yet on the queue: it was away when the job was submitted."""
+        return self.status == Stage.QUEUED and self.enqueue_failed_at is not None
 
     @property
     def is_terminal(self) -> bool:

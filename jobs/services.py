@@ -1,16 +1,17 @@
-"""The rules of jobs: creating them (with seeds), cancelling, retrying."""
+"""The rules of jobs: creating them (with seeds) and sending them, cancelling, retrying."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 
+import redis
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
-from gallery.links import signed_media_url
-from gallery.metadata import signed_link_name
-from gallery.models import Image
+from gallery.links import MediaGone, fresh_media_links
 from jobs.events import publish_job
 from jobs.models import ACTIVE, Job, Stage
 from jobs.quota import claim_team_jobs
@@ -20,6 +21,9 @@ from teams.activity import note_generated
 from teams.models import Team
 
 MAX_BATCH = 8
+# What sending a task raises while Redis, the broker, is away (Celery wraps most in kombu's).
+QUEUE_DOWN = (BrokerError, redis.ConnectionError, redis.TimeoutError, OSError)
+logger = logging.getLogger(__name__)
 
 
 def random_seed() -> int:
@@ -34,8 +38,36 @@ def batch_seeds(count: int, seed: int | None, locked: bool) -> list[int]:
     return [first] + [random_seed() for _ in range(count - 1)]
 
 
-def enqueue_submit(job: Job) -> None:
-    transaction.on_commit(lambda: submit_job.delay(job.pk))
+def send_submits(jobs: list[Job]) -> None:
+    """Put the jobs' submits on the queue.
+
+    While the queue does not answer (Redis away) the jobs are kept and marked as waiting
+    for it (their cards say so: the person need not submit again), and the reconciler sends
+    them once it answers (``jobs.tasks.reconcile_jobs``). After one refusal the rest of the
+    batch is not tried: each try costs the broker's retries (about 0.6 s).
+    """
+    for index, job in enumerate(jobs):
+        try:
+            submit_job.delay(job.pk)
+        except QUEUE_DOWN as error:
+            waiting = jobs[index:]
+            logger.warning(
+                "the queue is unreachable (%s): job(s) %s kept, sent once it answers",
+                error,
+                ", ".join(str(job.pk) for job in waiting),
+            )
+            now = timezone.now()
+            Job.objects.filter(pk__in=[job.pk for job in waiting], status=Stage.QUEUED).update(
+                enqueue_failed_at=now
+            )
+            for job in waiting:
+                job.enqueue_failed_at = now
+            return
+
+
+def enqueue_submits(jobs: list[Job]) -> None:
+    """Send the jobs' submits once the transaction that created them commits."""
+    transaction.on_commit(lambda: send_submits(jobs))
 
 
 def create_jobs(
@@ -79,8 +111,8 @@ def create_jobs(
             )
             # A new job has no image yet: its card (rendered right away) need not ask.
             Job.image.related.set_cached_value(job, None)
-            enqueue_submit(job)
             jobs.append(job)
+        enqueue_submits(jobs)
         if team is not None:
             note_generated(team, owner, endpoint.display_title, count, str(body.get("prompt", "")))
     return jobs
@@ -94,9 +126,19 @@ def cancel_job(job: Job) -> Job:
     job.refresh_from_db()
     if updated:
         if job.upstream_id:
-            transaction.on_commit(lambda: cancel_upstream.delay(job.pk))
+            transaction.on_commit(lambda: _send_cancel(job.pk))
         publish_job(job)
     return job
+
+
+def _send_cancel(job_id: int) -> None:
+    try:
+        cancel_upstream.delay(job_id)
+    except QUEUE_DOWN as error:
+        # The job is cancelled here all the same; the API finishes it, and nobody stores it.
+        logger.warning(
+            "the queue is unreachable (%s): job %s not cancelled upstream", error, job_id
+        )
 
 
 class NotRetriable(Exception):
@@ -110,14 +152,11 @@ def retry_job(job: Job) -> Job:
     raises jobs.quota.TeamSubmitRefused); our signed image links, which expire, are
     signed afresh, and only while the owner may still see those images.
     """
-    body = dict(job.input)
-    for spec in job.spec.image_fields:
-        name = signed_link_name(body.get(spec.name))
-        if name is None:
-            continue
-        if not Image.objects.visible_to(job.owner).filter(file=name).exists():
-            raise NotRetriable("An image this job used is gone, or no longer yours to use.")
-        body[spec.name] = signed_media_url(name)
+    fields = [spec.name for spec in job.spec.image_fields]
+    try:
+        body = fresh_media_links(job.input, fields, job.owner_id)
+    except MediaGone:
+        raise NotRetriable("An image this job used is gone, or no longer yours to use.") from None
     team = None
     if job.team_id and Team.objects.editable_by(job.owner).filter(pk=job.team_id).exists():
         team = job.team

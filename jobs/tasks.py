@@ -16,10 +16,11 @@ from datetime import timedelta
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection
-from django.db.models import F
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from gallery.links import MediaGone, fresh_media_links
 from gallery.models import Image
 from gallery.services import InvalidResult, store_job_result
 from jobs import follow, upstream
@@ -28,6 +29,7 @@ from jobs.follow import FollowUp
 from jobs.models import FOLLOWED, Job, Stage
 from openjourney.client import (
     ApiError,
+    DownloadTooSlow,
     JobInfo,
     MalformedResponse,
     RateLimited,
@@ -40,6 +42,7 @@ from openjourney.client import (
 
 logger = logging.getLogger(__name__)
 MAX_SUBMIT_ATTEMPTS = 6
+SENDABLE = (Stage.QUEUED, Stage.SUBMITTING)
 MAX_SAVE_ATTEMPTS = 5
 FOLLOW_LEASE_MS = 15_000
 # The database went away for a moment (a restart, a fail-over, a dropped connection): the
@@ -87,14 +90,44 @@ def apply_job_info(job: Job, info: JobInfo) -> None:
         follow_up(job.pk, step)
 
 
+def _start_attempt(job: Job) -> bool:
+    """Count one submit attempt of ``job`` and settle the body it sends (``job.input``).
+
+    The first attempt signs the job's image links afresh, for its owner: they expire in
+    minutes, and the job may have waited for the queue longer (Redis away). That body is
+    kept as the job's input, so that every retry sends the very same one, as its
+    Idempotency-Key requires; the ``attempts=0`` condition lets one run of a message
+    delivered twice do it. False when the job is not to be sent after all.
+    """
+    if job.attempts == 0:
+        fields = [spec.name for spec in job.spec.image_fields]
+        try:
+            body = fresh_media_links(job.input, fields, job.owner_id)
+        except MediaGone as gone:
+            _fail(job.pk, str(gone))
+            return False
+        if Job.objects.filter(pk=job.pk, attempts=0, status__in=SENDABLE).update(
+            input=body, status=Stage.SUBMITTING, attempts=1, enqueue_failed_at=None
+        ):
+            job.input, job.attempts = body, 1
+            return True
+        job.refresh_from_db()  # a twin run signed them: this one sends its body again
+        if job.status not in SENDABLE:
+            return False
+    Job.objects.filter(pk=job.pk).update(
+        status=Stage.SUBMITTING, attempts=F("attempts") + 1, enqueue_failed_at=None
+    )
+    job.attempts += 1
+    return True
+
+
 @shared_task(acks_late=True, **DATABASE_RETRY)
 def submit_job(job_id: int) -> None:
     """Send a queued job to the API once; a retry after a crash reuses its Idempotency-Key."""
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.status not in (Stage.QUEUED, Stage.SUBMITTING):
+    if job is None or job.status not in SENDABLE or not _start_attempt(job):
         return
-    Job.objects.filter(pk=job_id).update(status=Stage.SUBMITTING, attempts=F("attempts") + 1)
-    attempt = job.attempts + 1
+    attempt = job.attempts
     try:
         client = upstream.get_client(job.team)
         info = client.submit(job.endpoint, job.input, idempotency_key=str(job.submit_key))
@@ -149,11 +182,11 @@ def _redis() -> redis.Redis:
 
 
 def follow_lease_key() -> str:
-    """One follower per database: studios (or test runs) sharing a Redis don't collide."""
+    """One follower per installation and database: studios (or test runs) sharing a Redis
+    don't collide, even two whose databases have the same name on different servers."""
     name = str(connection.settings_dict.get("NAME", ""))
-    return (
-        "studio:follow:lease:" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
-    )
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{settings.STUDIO_INSTANCE}:studio:follow:lease:{digest}"
 
 
 @shared_task
@@ -221,7 +254,7 @@ def store_result(job_id: int) -> None:
         else:
             store_result.apply_async((job_id,), countdown=min(2 ** (job.attempts + 1), 30))
         return
-    except (MalformedResponse, InvalidResult) as error:
+    except (MalformedResponse, InvalidResult, DownloadTooSlow) as error:
         _fail(job_id, str(error))
         return
     except IntegrityError:
@@ -239,6 +272,23 @@ def _finish(job: Job) -> None:
     if updated:
         job.refresh_from_db()
         publish_job(job)
+        # After the commit (here at once; never in a test's rolled-back transaction), and a
+        # broker away must not undo a saved result: the engine's TTL remains.
+        transaction.on_commit(lambda: release_upstream_output.delay(job.pk), robust=True)
+
+
+@shared_task
+def release_upstream_output(job_id: int) -> None:
+    """Have our engine remove its copy of a stored result (its files are a delivery cache:
+    kept until then, or its ENGINE_OUTPUT_TTL). The hosted service is sent nothing."""
+    job = Job.objects.filter(pk=job_id).select_related("team").first()
+    if job is None or not job.output_url:
+        return
+    try:
+        upstream.get_client(job.team).release_output(job.output_url)
+    except ApiError as error:
+        # Gone already (404), or the engine is away: its TTL removes the file.
+        logger.info("release of job %s's upstream output not possible: %s", job_id, error)
 
 
 @shared_task
@@ -255,14 +305,20 @@ def cancel_upstream(job_id: int) -> None:
 
 @shared_task
 def reconcile_jobs() -> dict[str, int]:
-    """Find jobs whose messages were lost (a killed worker, a flushed Redis) and go on."""
+    """Find jobs whose messages were lost (a killed worker, a flushed Redis) and go on.
+
+    Jobs whose submit never reached the queue (Redis was away when they were created:
+    ``enqueue_failed_at``) are sent in the first round once it answers, without waiting
+    to look stale.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.JOBS_STALE_SECONDS)
     counts = {"submit": 0, "save": 0}
+    unsent = Q(status=Stage.QUEUED, enqueue_failed_at__isnull=False)
     for job_id in Job.objects.filter(
-        status__in=(Stage.QUEUED, Stage.SUBMITTING), updated_at__lt=stale
+        Q(status__in=SENDABLE, updated_at__lt=stale) | unsent
     ).values_list("pk", flat=True)[:500]:
-        Job.objects.filter(pk=job_id).update(updated_at=now)
+        Job.objects.filter(pk=job_id).update(updated_at=now, enqueue_failed_at=None)
         submit_job.delay(job_id)
         counts["submit"] += 1
     for job_id in Job.objects.filter(status=Stage.SAVING, updated_at__lt=stale).values_list(

@@ -15,7 +15,7 @@ from teams.crypto import TokenUnreadable
 from teams.tokens import team_api_token
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str | None, float], OpenjourneyClient] = {}
+_clients: dict[tuple[str, str | None, float, float], OpenjourneyClient] = {}
 # Old team tokens (replaced ones) are dropped past this many clients.
 MAX_CLIENTS = 64
 HEALTH_CACHE_SECONDS = 10
@@ -35,7 +35,12 @@ def get_client(team=None) -> OpenjourneyClient:
             token = team_api_token(team)
         except TokenUnreadable as error:
             raise Unauthorized(str(error)) from None
-    key = (settings.OPENJOURNEY_API_URL, token, settings.OPENJOURNEY_TIMEOUT)
+    key = (
+        settings.OPENJOURNEY_API_URL,
+        token,
+        settings.OPENJOURNEY_TIMEOUT,
+        settings.STUDIO_RESULT_TIMEOUT,
+    )
     with _lock:
         client = _clients.get(key)
         if client is None:
@@ -43,7 +48,9 @@ def get_client(team=None) -> OpenjourneyClient:
                 _clients.pop(next(iter(_clients)))
             # The studio's own retries live in its tasks; the client retries briefly.
             timeout = httpx.Timeout(settings.OPENJOURNEY_TIMEOUT, connect=5.0)
-            client = OpenjourneyClient(key[0], key[1], timeout=timeout, max_retries=2)
+            client = OpenjourneyClient(
+                key[0], key[1], timeout=timeout, max_retries=2, download_timeout=key[3]
+            )
             _clients[key] = client
         return client
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, reswap
 
+from gallery.links import shown_input
 from jobs.access import get_job_for
 from jobs.events import channel_for
 from jobs.models import Job, Stage
@@ -56,7 +57,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "jobs/job_detail.html", {"job": get_job_for(request.user, pk)})
+    """The job's card and what it asked for: an image input as the gallery image it is
+    (while the user may see it), never the signed link the API was sent."""
+    job = get_job_for(request.user, pk)
+    inputs = [(key, shown_input(value, request.user)) for key, value in job.input.items()]
+    return render(request, "jobs/job_detail.html", {"job": job, "inputs": inputs})
 
 
 @require_GET

@@ -21,9 +21,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from openjourney.catalog import TERMINAL_STATUSES, get_endpoint
+from openjourney.deadline import DeadlineTransport, deadline, deadline_spent
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 MAX_RETRY_AFTER = 60.0
+# A result download ends within this many seconds in all, however slowly it arrives.
+DEFAULT_DOWNLOAD_TIMEOUT = 120.0
 
 
 class ApiError(Exception):
@@ -74,6 +77,11 @@ class SubmitUncertain(ApiError):
 
 class MalformedResponse(ApiError):
     """The API answered something that is not the JSON it should be."""
+
+
+class DownloadTooSlow(ApiError):
+    """A result download that did not end within its total deadline (not worth a retry:
+    the whole allowance was spent on it)."""
 
 
 @dataclass(frozen=True)
@@ -171,20 +179,24 @@ class OpenjourneyClient:
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        self.download_timeout = download_timeout
         self._sleep = sleep
         headers = {"Accept": "application/json", "User-Agent": "openjourney-studio/1"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # httpx's timeouts are per read; this transport also ends a download at its total
+        # deadline (openjourney/deadline.py). Other requests keep httpx's behaviour.
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
             timeout=timeout,
-            transport=transport,
+            transport=transport or DeadlineTransport(limits=limits),
             trust_env=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
 
     def __repr__(self) -> str:
@@ -321,12 +333,25 @@ class OpenjourneyClient:
             raise MalformedResponse("The API's licence is not a JSON object.")
         return payload
 
+    def release_output(self, url: str) -> bool:
+        """Our engine's extension: DELETE a result file once it is stored elsewhere, so that
+        the engine's copy (a delivery cache) goes at once. Sent only for a link under this
+        API's own ``/files/`` (the hosted service delivers from a host of its own and is
+        sent nothing). True when sent; a file gone already answers 404 (NotFound).
+        """
+        if not url.startswith(f"{self.base_url}/files/"):
+            return False
+        self._request("DELETE", url, retries=0)
+        return True
+
     def download(
         self, url: str, *, max_bytes: int, allowed_hosts: set[str] | None = None
     ) -> tuple[bytes, str]:
-        """Fetch an output file from the API's own host, capped in size.
+        """Fetch an output file from the API's own host, capped in size and in time.
 
         Returns (content, content type). The bearer token is sent only to the API's host.
+        The whole download (headers and every byte) ends within ``download_timeout``
+        seconds: past it, DownloadTooSlow.
         """
         parts = urlsplit(url)
         hosts = allowed_hosts or {self.api_host}
@@ -334,25 +359,41 @@ class OpenjourneyClient:
             raise MalformedResponse(
                 f"The result is hosted at {parts.netloc or url!r}, not on the API's host."
             )
-        try:
-            with self._http.stream("GET", url, follow_redirects=False) as response:
-                if response.status_code != 200:
-                    raise ServerError(
-                        f"The result could not be downloaded (HTTP {response.status_code}).",
-                        status=response.status_code,
-                    )
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
+        too_slow = DownloadTooSlow(
+            f"The result at {parts.netloc} took longer than {self.download_timeout:g} s "
+            "to download."
+        )
+        with deadline(self.download_timeout):
+            try:
+                return self._stream_capped(url, max_bytes, too_slow)
+            except httpx.TimeoutException:
+                if deadline_spent():
+                    raise too_slow from None
+                raise Unavailable("The result download timed out.") from None
+            except httpx.HTTPError as exc:
+                raise Unavailable(
+                    f"The result download failed ({exc.__class__.__name__})."
+                ) from None
+
+    def _stream_capped(
+        self, url: str, max_bytes: int, too_slow: DownloadTooSlow
+    ) -> tuple[bytes, str]:
+        with self._http.stream("GET", url, follow_redirects=False) as response:
+            if response.status_code != 200:
+                raise ServerError(
+                    f"The result could not be downloaded (HTTP {response.status_code}).",
+                    status=response.status_code,
+                )
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise MalformedResponse("The result is larger than the studio accepts.")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
                     raise MalformedResponse("The result is larger than the studio accepts.")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise MalformedResponse("The result is larger than the studio accepts.")
-                    chunks.append(chunk)
-                content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-                return b"".join(chunks), content_type
-        except httpx.TimeoutException:
-            raise Unavailable("The result download timed out.") from None
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"The result download failed ({exc.__class__.__name__}).") from None
+                if deadline_spent():  # whatever the transport (a test's mock one)
+                    raise too_slow
+                chunks.append(chunk)
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            return b"".join(chunks), content_type

@@ -2,8 +2,9 @@
 
 import os
 
+import click
 import redis
-from celery import Celery
+from celery import Celery, bootsteps
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
@@ -34,3 +35,42 @@ def _closed_broker_is_a_connection_error() -> None:
 
 
 _closed_broker_is_a_connection_error()
+
+
+# --- Which queues a worker consumes: --engine-utilities only|skip ----------------------
+# `make run` gives the engine's utility jobs (they fetch image links, which can take up to
+# ENGINE_FETCH_TIMEOUT) a worker of their own, and its other worker skips their queue, so a
+# slow link never holds a worker that generates. Without the option a worker consumes
+# every queue of CELERY_TASK_QUEUES, the utilities' included.
+app.user_options["worker"].add(
+    click.Option(
+        ["--engine-utilities"],
+        type=click.Choice(["only", "skip"]),
+        default=None,
+        help="Consume only the engine's utility queue (ENGINE_UTILITY_QUEUE), or all but it.",
+    )
+)
+
+
+class EngineUtilityQueue(bootsteps.Step):
+    """Applies --engine-utilities to the worker's queues before it starts consuming."""
+
+    def __init__(self, worker, engine_utilities: str | None = None, **options) -> None:
+        super().__init__(worker, **options)
+        if engine_utilities:
+            select_utility_queue(worker.app, engine_utilities)
+
+
+def select_utility_queue(celery_app: Celery, mode: str) -> None:
+    """Consume only (``"only"``) or all but (``"skip"``) the engine's utility queue."""
+    from django.conf import settings
+
+    name = settings.ENGINE_UTILITY_QUEUE
+    if mode == "only":
+        celery_app.amqp.queues.select([name])
+    elif name not in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.ENGINE_QUEUE):
+        # (A utility queue that is also the default or the engine's is not skipped.)
+        celery_app.amqp.queues.deselect([name])
+
+
+app.steps["worker"].add(EngineUtilityQueue)

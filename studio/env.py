@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from studio.secret_key import read_or_create_key_file
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -48,16 +53,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_required(name: str, *, debug_default: str | None, debug: bool) -> str:
-    """A secret: required outside debug, where a silent default would be a hole."""
+def env_secret_key(name: str, *, key_file: Path, debug: bool) -> str:
+    """The site's secret key: the variable ``name``, else the one kept in ``key_file``.
+
+    `make run` writes that file on first start; in debug it is made on first use. Outside
+    debug a missing key is an error: no key is built into the code, for anyone to sign with.
+    """
     value = env_str(name)
     if value is not None:
         return value
-    if debug and debug_default is not None:
-        return debug_default
+    if debug or Path(key_file).exists():
+        return read_or_create_key_file(key_file)
     raise ImproperlyConfigured(
-        f"{name} must be set when DEBUG is off. "
-        f"Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        f"{name} must be set when DEBUG is off (or kept in {key_file}, which `make run` "
+        "writes). Generate one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 
 
@@ -89,4 +99,26 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = (env_str(name, default) or default).lower()
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def default_instance_name(data_dir: Path) -> str:
+    """An installation's name on a shared Redis: a short hash of its data folder's absolute
+    path, so two checkouts on one machine differ and every process of one agrees."""
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:10]
+    return f"studio-{digest}"
+
+
+def env_instance(name: str, data_dir: Path) -> str:
+    """``name`` (STUDIO_INSTANCE) if set, else the data folder's default; it names queues
+    and Redis keys, so only letters, digits, ``.``, ``_`` and ``-``."""
+    value = env_str(name) or default_instance_name(data_dir)
+    if not _INSTANCE_NAME.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: use 1-63 letters, digits, '.', '_' or '-' "
+            "(a letter or digit first)."
+        )
     return value

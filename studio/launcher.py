@@ -1,8 +1,12 @@
-"""`make run`: migrate, make sure Redis is up, then start the Procfile's processes together.
+"""`make run`: migrate, make sure Redis is up, then start the Procfile's processes together,
+under supervisord (studio/supervision.py): one that dies is started again; Ctrl-C stops all.
 
-With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker
-and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default PORT+1), so
-the worker's submits, polls and downloads do not share the studio web server's GIL. With
+With the project's own engine (``OPENJOURNEY_API_URL`` unset) that is web, engine, worker,
+utilities and scheduler: the engine has a uvicorn of its own on ``ENGINE_PORT`` (default
+PORT+1), serving only the engine's ASGI app (``engine.asgi``, the Procfile's ``engine``
+line), so the worker's submits, polls and downloads do not share the studio web server's
+GIL; and its utility jobs have a worker of their own, so a slow image link never delays a
+generation. With
 the hosted API (``OPENJOURNEY_API_URL`` set) the engine process is not started.
 
 Run as ``python -m studio.launcher``. ``python -m studio.launcher check-redis`` only does
@@ -26,6 +30,17 @@ from pathlib import Path
 
 import redis
 
+from studio.secret_key import read_or_create_key_file
+from studio.supervision import (
+    STOP_WAIT_SECONDS,
+    SUPERVISOR_NAME,
+    LogPrinter,
+    log_dir,
+    procfile_programs,
+    supervisord_command,
+    supervisord_config,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 INSTALL_REDIS_HINT = (
@@ -38,8 +53,10 @@ INSTALL_REDIS_HINT = (
 )
 
 
-# Procfile process names, in the order honcho starts them.
-PROCESSES_WITH_ENGINE = ("web", "engine", "worker", "scheduler")
+# Procfile process names, in the order they are started.
+# "utilities": the engine's utility jobs, whose image links may be slow, on a worker of
+# their own (Procfile); with the hosted API there is no engine to run them for.
+PROCESSES_WITH_ENGINE = ("web", "engine", "worker", "utilities", "scheduler")
 PROCESSES_HOSTED_API = ("web", "worker", "scheduler")
 
 
@@ -192,7 +209,8 @@ def plan_launch(environ: Mapping[str, str]) -> LaunchPlan:
     """The processes to start and the settings to give them, from ``environ``.
 
     ``OPENJOURNEY_API_URL`` unset means the project's own engine: it gets a uvicorn of its
-    own on ``ENGINE_PORT`` (default PORT+1) and every process is pointed at it. Set, it is
+    own (``engine.asgi``) on ``ENGINE_PORT`` (default PORT+1) and every process is pointed
+    at it. Set, it is
     used as it is and no engine process starts.
     """
     port = _port_setting(environ, "PORT", 8000)
@@ -239,15 +257,47 @@ def check_ports_free(plan: LaunchPlan) -> None:
             )
 
 
-def honcho_command(plan: LaunchPlan) -> list[str]:
-    """honcho starting only the plan's processes of the Procfile."""
-    return [
-        sys.executable, "-m", "honcho", "start",
-        "-f", str(BASE_DIR / "Procfile"),
-        "-p", str(plan.port),
-        "-e", os.devnull,  # run() has applied .env already
-        *plan.processes,
-    ]  # fmt: skip
+def serving_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """What `make run` sets where the environment (and .env) leave it unset.
+
+    Production behaviour (``DEBUG=0``: branded error pages, never a debug page with the
+    settings and the code), since `make run` is how most people run the studio; developers
+    ask for debug with ``DEBUG=1``. Its servers answer plain http on loopback, so no
+    redirect to https and no cookies marked https-only, which the browser would not send
+    back; set both to 1 behind a TLS proxy.
+    """
+    defaults = {"DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0"}
+    return {
+        name: value for name, value in defaults.items() if not (environ.get(name) or "").strip()
+    }
+
+
+def ensure_secret_key(environ: Mapping[str, str], data_dir: Path) -> Path | None:
+    """The secret key's file unless ``SECRET_KEY`` is set: made on first start (random,
+    mode 600) in the data folder, where every process's settings read it."""
+    if (environ.get("SECRET_KEY") or "").strip():
+        return None
+    key_file = Path(environ.get("SECRET_KEY_FILE") or data_dir / "secret-key")
+    if not key_file.exists():
+        read_or_create_key_file(key_file)
+        print(f"Secret key: generated and kept in {key_file} (mode 600)")
+    return key_file
+
+
+def supervisor_config(plan: LaunchPlan, data_dir: Path, procfile: Path | None = None) -> Path:
+    """supervisord's configuration for the plan's processes of the Procfile, written
+    into the data folder."""
+    programs = procfile_programs(procfile or BASE_DIR / "Procfile", plan.processes)
+    path = data_dir / "supervisord.conf"
+    log_dir(data_dir).mkdir(parents=True, exist_ok=True)
+    path.write_text(supervisord_config(programs, data_dir, BASE_DIR))
+    return path
+
+
+def supervisor_logs(plan: LaunchPlan, data_dir: Path) -> dict[str, Path]:
+    """The log file of each process and supervisord's own, by the name printed before them."""
+    logs = {name: log_dir(data_dir) / f"{name}.log" for name in plan.processes}
+    return {**logs, SUPERVISOR_NAME: log_dir(data_dir) / "supervisord.log"}
 
 
 def _wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
@@ -291,12 +341,12 @@ def _banner(plan: LaunchPlan, has_admin: bool, signup_open: bool) -> str:
     return "\n".join(lines)
 
 
-def _wait_for_servers(plan: LaunchPlan, honcho: subprocess.Popen) -> bool:
+def _wait_for_servers(plan: LaunchPlan, supervisor: subprocess.Popen) -> bool:
     """Whether the web server and, when started here, the engine both answer."""
     urls = [f"{plan.base_url}/accounts/login/"]
     if plan.engine_port is not None:
         urls.append(f"{plan.api_url}/v1/internal/ping")
-    return all(_wait_for_http(url, honcho) for url in urls)
+    return all(_wait_for_http(url, supervisor) for url in urls)
 
 
 def apply_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
@@ -319,20 +369,21 @@ def apply_dotenv(path: Path, environ: MutableMapping[str, str]) -> list[str]:
 
 def run() -> int:
     """Migrate, ensure Redis, start the Procfile's processes and wait for Ctrl-C."""
-    # Read here, once, for the launcher and every process alike. honcho is told not to
-    # read it again: its values would override what is planned below (the engine's
-    # address, the Redis found or started), and the launcher's own steps would not see them.
+    # Read here, once, for the launcher and every process alike (supervisord reads no
+    # .env): what is planned below (the engine's address, the Redis found or started) wins.
     apply_dotenv(BASE_DIR / ".env", os.environ)
     data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or BASE_DIR / "var").resolve()
     try:
         plan = plan_launch(os.environ)
-        # Before anything starts: a busy port would otherwise stop honcho's other
-        # processes a few seconds in, with the reason somewhere in their interleaved logs.
+        # Before anything starts: a busy port would otherwise fail a server a few seconds
+        # in, tried again and again, with the reason somewhere in the interleaved logs.
         check_ports_free(plan)
     except LaunchError as exc:
         print(exc, file=sys.stderr)
         return 1
+    os.environ.update(serving_defaults(os.environ))
     data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(os.environ, data_dir)
 
     try:
         service = ensure_redis(os.environ.get("REDIS_URL"), data_dir)
@@ -342,9 +393,8 @@ def run() -> int:
     where = "started under " + str(data_dir / "redis") if service.started_here else "found"
     print(f"Redis: {service.url} ({where})")
 
-    # Every process sees the same settings; honcho sets PORT per process, so the
-    # engine's address is fixed here (ENGINE_PORT, OPENJOURNEY_API_URL) rather than
-    # derived from PORT in each one.
+    # Every process sees the same settings; the engine's address is fixed here
+    # (ENGINE_PORT, OPENJOURNEY_API_URL) rather than derived from PORT in each one.
     os.environ.update(
         {
             "STUDIO_DATA_DIR": str(data_dir),
@@ -361,6 +411,9 @@ def run() -> int:
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
+    if not settings.DEBUG:
+        # Outside debug WhiteNoise serves the collected, hashed files (STATIC_ROOT).
+        call_command("collectstatic", interactive=False, verbosity=0)
     from django.contrib.auth import get_user_model
 
     has_admin = get_user_model().objects.filter(is_superuser=True).exists()
@@ -371,20 +424,27 @@ def run() -> int:
         call_command("ensure_studio_token", str(token_file))
         os.environ["OPENJOURNEY_API_TOKEN"] = token_file.read_text().strip()
 
-    honcho = subprocess.Popen(honcho_command(plan), cwd=BASE_DIR)
+    config = supervisor_config(plan, data_dir)
+    output = LogPrinter(supervisor_logs(plan, data_dir))
+    output.start()
+    # SIGTERM (a `kill` of make run) stops everything as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    supervisor = subprocess.Popen(supervisord_command(config), cwd=BASE_DIR)
     try:
-        if _wait_for_servers(plan, honcho):
+        if _wait_for_servers(plan, supervisor):
             print(_banner(plan, has_admin, settings.SIGNUP_OPEN), flush=True)
-        return honcho.wait()
+        return supervisor.wait()
     except KeyboardInterrupt:
-        # The terminal sent SIGINT to every process; give honcho time to stop its children.
+        # The terminal sent SIGINT to the launcher and supervisord (its processes have
+        # process groups of their own); supervisord stops each, SIGKILL after a while.
         try:
-            honcho.send_signal(signal.SIGINT)
-            honcho.wait(timeout=20)
+            supervisor.send_signal(signal.SIGINT)
+            supervisor.wait(timeout=STOP_WAIT_SECONDS + 15)
         except (subprocess.TimeoutExpired, ProcessLookupError):
-            honcho.kill()
+            supervisor.kill()
         return 0
     finally:
+        output.stop()
         service.stop()
 
 

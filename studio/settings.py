@@ -14,21 +14,33 @@ from kombu import Queue
 from studio.env import (
     env_bool,
     env_choice,
+    env_instance,
     env_int,
     env_json,
     env_list,
     env_mapping,
-    env_required,
+    env_secret_key,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# This installation's name on a Redis it may share with others (two checkouts on one
+# machine both find 127.0.0.1:6379): its queues, control and event exchanges, live-update
+# channels and keys are all named after it. Default: a hash of the data folder's path.
+# Every process of one installation must agree: set it where they run on several machines.
+STUDIO_INSTANCE = env_instance("STUDIO_INSTANCE", DATA_DIR)
 
-# Local runs default to debug; production sets DEBUG=0 and must then give every secret.
+# Debug by default for developers' tools (manage.py, the tests, a server started by
+# hand); `make run` and the Docker image run with DEBUG=0 unless told otherwise
+# (docs/security.md). Outside debug every secret must be given.
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_required(
-    "SECRET_KEY", debug_default="insecure-local-only-key-never-used-without-debug", debug=DEBUG
+# SECRET_KEY, else the key kept in SECRET_KEY_FILE (default: the data folder's
+# secret-key, which `make run` generates on first start, or debug on first use).
+SECRET_KEY = env_secret_key(
+    "SECRET_KEY",
+    key_file=Path(env_str("SECRET_KEY_FILE", str(DATA_DIR / "secret-key"))),
+    debug=DEBUG,
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -189,13 +201,23 @@ WHITENOISE_USE_FINDERS = DEBUG
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# One queue for every task; a separate name isolates a test run or a second studio.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# One queue for every task, named after the installation: a shared "celery" queue let the
+# workers of two studios on one Redis run each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", STUDIO_INSTANCE)
+# Remote control (ping, shutdown, revoke) and worker events stay within the installation:
+# Celery's default exchanges ("celery.pidbox", "celeryev") reach every worker on the Redis.
+CELERY_CONTROL_EXCHANGE = STUDIO_INSTANCE
+CELERY_EVENT_EXCHANGE = f"{STUDIO_INSTANCE}.events"
 # The follower has a queue of its own, so a backlog of saves never delays polling; the
 # engine's jobs may have workers of their own (ENGINE_QUEUE), as a separate service would.
 FOLLOW_QUEUE = env_str("FOLLOW_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}.follow")
 ENGINE_QUEUE = env_str("ENGINE_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+# The engine's utility jobs fetch image links (up to ENGINE_FETCH_TIMEOUT each): on a queue
+# of their own, with a worker of their own (`make run`'s "utilities"), a slow link never
+# holds a worker that generates. A worker without -Q consumes it too.
+ENGINE_UTILITY_QUEUE = env_str("ENGINE_UTILITY_QUEUE", f"{ENGINE_QUEUE}.utilities")
 CELERY_TASK_ROUTES = {
+    "engine.tasks.run_utility_job": {"queue": ENGINE_UTILITY_QUEUE},
     "engine.tasks.*": {"queue": ENGINE_QUEUE},
     "jobs.tasks.follow_jobs": {"queue": FOLLOW_QUEUE},
 }
@@ -203,7 +225,9 @@ CELERY_TASK_ROUTES = {
 # without it Celery binds them all to the default key, and every message reaches each.
 CELERY_TASK_QUEUES = [
     Queue(name, routing_key=name)
-    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE])
+    for name in dict.fromkeys(
+        [CELERY_TASK_DEFAULT_QUEUE, FOLLOW_QUEUE, ENGINE_QUEUE, ENGINE_UTILITY_QUEUE]
+    )
 ]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -215,6 +239,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "engine-requeue-stale-jobs": {"task": "engine.tasks.requeue_stale_jobs", "schedule": 30.0},
+    # Output files past ENGINE_OUTPUT_TTL (engine/delivery.py).
+    "engine-remove-expired-outputs": {
+        "task": "engine.tasks.remove_expired_outputs",
+        "schedule": 600.0,
+    },
     "jobs-reconcile": {
         "task": "jobs.tasks.reconcile_jobs",
         "schedule": float(env_int("JOBS_RECONCILE_SECONDS", 10)),
@@ -235,7 +264,7 @@ CACHES = {
     "ratelimit": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env_str("RATELIMIT_REDIS_URL", REDIS_URL),
-        "KEY_PREFIX": "studio",
+        "KEY_PREFIX": STUDIO_INSTANCE,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     },
 }
@@ -274,6 +303,8 @@ FOLLOW_DEADLINE_SECONDS = env_int("FOLLOW_DEADLINE_SECONDS", 1800)
 # Queued, submitting or saving jobs untouched this long are taken up again.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 STUDIO_MAX_RESULT_BYTES = env_int("STUDIO_MAX_RESULT_BYTES", 64 * 1024 * 1024)
+# Seconds a result's download may take in all, however slowly it arrives (then it fails).
+STUDIO_RESULT_TIMEOUT = env_int("STUDIO_RESULT_TIMEOUT", 120)
 STUDIO_MAX_UPLOAD_BYTES = env_int("STUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 STUDIO_MAX_UPLOAD_PIXELS = env_int("STUDIO_MAX_UPLOAD_PIXELS", 40_000_000)
 # Where the hosted API can fetch the studio's signed media links (https://studio.example.com).
@@ -287,6 +318,11 @@ ENGINE_FETCH_ALLOWED_ORIGINS = env_list("ENGINE_FETCH_ALLOWED_ORIGINS", [])
 ENGINE_FETCH_MAX_BYTES = env_int("ENGINE_FETCH_MAX_BYTES", 20 * 1024 * 1024)
 ENGINE_FETCH_TIMEOUT = env_int("ENGINE_FETCH_TIMEOUT", 15)
 ENGINE_MAX_IMAGE_PIXELS = env_int("ENGINE_MAX_IMAGE_PIXELS", 40_000_000)
+# Output files are a delivery cache: a job's `output` is a signed link valid this many
+# seconds (a new one with each GET of the job; the owner's token needs none), and the file
+# is removed once the client deletes it (the studio does, once stored) or after the TTL.
+ENGINE_OUTPUT_LINK_SECONDS = env_int("ENGINE_OUTPUT_LINK_SECONDS", 900)
+ENGINE_OUTPUT_TTL = env_int("ENGINE_OUTPUT_TTL", 24 * 3600)
 # Faults on purpose, for reliability tests: a JSON list, see docs/engine.md.
 ENGINE_FAULTS = env_json("ENGINE_FAULTS", [])
 # A job not finished this many seconds after its last change is handed to a worker again.

@@ -112,18 +112,16 @@ class ImageFactory(factory.django.DjangoModelFactory):
         model = Image
 
     class Params:
-        svg = factory.Trait(content=SVG, declared_type="image/svg+xml", endpoint="")
+        svg = factory.Trait(content=SVG, endpoint="")
         # As a user uploads one: no model, no prompt; a 64 x 48 PNG unless content is given.
         upload = factory.Trait(
             content=factory.LazyFunction(png_bytes),
-            declared_type="image/png",
             endpoint="",
             prompt="",
         )
 
     owner = factory.SubFactory(UserFactory)
     content = factory.LazyFunction(tiny_png)
-    declared_type = ""
     prompt = "a lighthouse at dawn"
     endpoint = "flux/dev"
     created_at = None

@@ -2,8 +2,8 @@
 
 Browser tests and benchmarks use it: the page talks to a real ASGI server (server-sent
 events included) and jobs run in a separate worker process, as under `make run`. The engine
-is served by that same server, or with ``engine_apart`` by a uvicorn of its own, as
-`make run` starts it.
+is served by that same server, or with ``engine_apart`` by a uvicorn of its own serving only
+the engine (``engine.asgi``), as `make run` starts it.
 """
 
 from __future__ import annotations
@@ -125,6 +125,29 @@ class Stack:
         return process
 
 
+def _test_process_key() -> str:
+    from django.conf import settings
+
+    return settings.SECRET_KEY
+
+
+def settings_in(env: dict[str, str], name: str) -> str:
+    """A setting as a process started with ``env`` sees it."""
+    code = (
+        f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
@@ -142,11 +165,18 @@ def start_stack(
     engine_worker: bool = False,
     scheduler: bool = False,
     engine_apart: bool = False,
+    utility_worker: bool = False,
+    default_queues: bool = False,
 ) -> Stack:
     """Start web and worker on ``settings_dict``'s database; wait until the web answers.
 
-    ``engine_apart``: the engine in a uvicorn of its own (process "engine"), the studio's
-    OPENJOURNEY_API_URL pointed at it, as `make run` starts it; else the web server serves it.
+    ``engine_apart``: the engine's own ASGI app (``engine.asgi``) in a uvicorn of its own
+    (process "engine"), the studio's OPENJOURNEY_API_URL pointed at it, as `make run` starts
+    it; else the web server serves it.
+    ``utility_worker``: the engine's utility jobs on a worker of their own (process
+    "utilities"), as `make run` runs them; else the engine's worker takes them too.
+    ``default_queues``: no queue of the stack's own; the settings name them (from the data
+    folder, ``workdir``) and the worker consumes them all, as the Procfile starts it.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -155,8 +185,15 @@ def start_stack(
     media_root = workdir / "media"
     media_root.mkdir(parents=True, exist_ok=True)
     queue = queue or f"stack-{uuid.uuid4().hex[:10]}"
+    engine_queue = f"{queue}.engine" if engine_worker else queue
+    utility_queue = f"{engine_queue}.utilities"
+    # Settings that would give the stack another installation's names.
+    inherited_names = {
+        "STUDIO_INSTANCE", "CELERY_QUEUE", "FOLLOW_QUEUE", "ENGINE_QUEUE", "ENGINE_UTILITY_QUEUE"
+    }  # fmt: skip
+    drop = {"DJANGO_ALLOW_ASYNC_UNSAFE", *(inherited_names if default_queues else ())}
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        **{k: v for k, v in os.environ.items() if k not in drop},
         "DJANGO_SETTINGS_MODULE": "studio.settings",
         "DEBUG": "1",
         "STUDIO_DATA_DIR": str(workdir),
@@ -165,14 +202,29 @@ def start_stack(
         "REDIS_URL": redis_url,
         "CELERY_QUEUE": queue,
         "FOLLOW_QUEUE": f"{queue}.follow",
-        "ENGINE_QUEUE": f"{queue}.engine" if engine_worker else queue,
+        "ENGINE_QUEUE": engine_queue,
+        "ENGINE_UTILITY_QUEUE": utility_queue,
         "OPENJOURNEY_API_URL": engine_url,
         "OPENJOURNEY_API_TOKEN": STACK_TOKEN,
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        # The test process's key: sessions it makes (force_login) and what it signs or
+        # encrypts hold on the stack too, as within one installation.
+        "SECRET_KEY": _test_process_key(),
         **(extra_env or {}),
     }
     bin_dir = Path(sys.executable).parent
+    # The worker that runs the engine's jobs takes its utility jobs too, unless they have one.
+    worker_queues = [queue, f"{queue}.follow"]
+    engine_worker_queues = [f"{queue}.engine"]
+    if not utility_worker:
+        (engine_worker_queues if engine_worker else worker_queues).append(utility_queue)
+    worker_queue_args = ["-Q", ",".join(worker_queues), "--hostname", f"{queue}@%h"]
+    if default_queues:
+        for name in ("CELERY_QUEUE", "FOLLOW_QUEUE", "ENGINE_QUEUE", "ENGINE_UTILITY_QUEUE"):
+            env.pop(name)
+        queue = settings_in(env, "CELERY_TASK_DEFAULT_QUEUE")
+        worker_queue_args = ["--hostname", f"worker-{uuid.uuid4().hex[:6]}@%h"]
     commands = {
         "web": [
             sys.executable, "-m", "uvicorn", "studio.asgi:application",
@@ -180,22 +232,29 @@ def start_stack(
         ],
         "worker": [
             str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
-            "--concurrency", str(worker_concurrency), "-Q", f"{queue},{queue}.follow",
-            "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip",
+            "--concurrency", str(worker_concurrency), *worker_queue_args,
+            "--without-mingle", "--without-gossip",
             *(worker_args or []),
         ],
     }  # fmt: skip
     if engine_apart:
         commands["engine"] = [
-            sys.executable, "-m", "uvicorn", "studio.asgi:application",
+            sys.executable, "-m", "uvicorn", "engine.asgi:application",
             "--host", "127.0.0.1", "--port", str(engine_port), "--no-access-log",
         ]  # fmt: skip
     if engine_worker:
         # The engine as a separate service would run: workers of its own.
         commands["engine-worker"] = [
             str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
-            "--concurrency", "2", "-Q", f"{queue}.engine",
+            "--concurrency", "2", "-Q", ",".join(engine_worker_queues),
             "--hostname", f"{queue}-engine@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+    if utility_worker:
+        # As the Procfile's "utilities": the engine's utility jobs, and nothing else.
+        commands["utilities"] = [
+            str(bin_dir / "celery"), "-A", "studio", "worker", "--loglevel", "WARNING",
+            "--concurrency", "2", "-Q", utility_queue,
+            "--hostname", f"{queue}-utilities@%h", "--without-mingle", "--without-gossip",
         ]  # fmt: skip
     if scheduler:
         # Celery beat: the reconciler, the follower's kick and the engine's stale requeue.

@@ -30,6 +30,9 @@ LAYERS = (
 # nothing of the project imports it.
 ENGINE = "engine"
 ENGINE_MAY_IMPORT = ("openjourney", ENGINE)
+# The engine server's settings build on the studio's (one database, storage, secret key and
+# broker): the one engine module that names the project package (engine/settings.py).
+ENGINE_ENTRY = {"engine.settings": ("studio.settings",)}
 # A module for one other module only: settings read the environment through studio.env.
 PRIVATE = {"studio.env": ("studio.settings",)}
 PACKAGES = sorted({name.split(".")[0] for layer in LAYERS for name in layer} | {ENGINE})
@@ -124,7 +127,8 @@ def layer_violations(graph: dict[str, dict[str, int]]) -> list[str]:
         for target, line in sorted(edges.items()):
             where = f"{module} (line {line}) imports {target}"
             if _within(module, ENGINE):
-                if not any(_within(target, allowed) for allowed in ENGINE_MAY_IMPORT):
+                allowed_here = (*ENGINE_MAY_IMPORT, *ENGINE_ENTRY.get(module, ()))
+                if not any(_within(target, allowed) for allowed in allowed_here):
                     problems.append(f"{where}: the engine imports only openjourney")
                 continue
             if _within(target, ENGINE):
@@ -255,3 +259,15 @@ def test_the_layers_are_written_down_as_enforced():
         text = (ROOT / doc).read_text(encoding="utf-8")
         order = " → ".join(f"`{layer[0]}`" for layer in LAYERS)
         assert order in text, f"{doc} does not list the layers as {order}"
+
+
+def test_only_the_engines_settings_may_name_the_project():
+    found = {
+        "engine.settings": {"studio.settings": 10},
+        "engine.views": {"studio.settings": 3},
+        "engine.fetch": {"studio.lib.ratelimit": 1},
+    }
+    assert layer_violations(found) == [
+        "engine.fetch (line 1) imports studio.lib.ratelimit: the engine imports only openjourney",
+        "engine.views (line 3) imports studio.settings: the engine imports only openjourney",
+    ]

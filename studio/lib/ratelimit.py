@@ -2,7 +2,9 @@
 
 Counted in the ``ratelimit`` cache (Redis by default, so every web process counts
 together) as fixed windows: one counter per key and window, created with ``add`` and
-raised with ``incr``, both atomic in Redis. A cache that cannot be reached lets the
+raised with ``incr``, both atomic in Redis. An attempt is counted before it is made
+(``reserve_attempts``), so that concurrent attempts cannot all pass a limit together, and
+given back when it turns out not to count. A cache that cannot be reached lets the
 request through, logged: an outage of Redis must not lock everyone out.
 """
 
@@ -13,6 +15,8 @@ import ipaddress
 import logging
 import math
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
@@ -63,13 +67,23 @@ def _wait(seconds_left: float) -> int:
     return max(1, math.ceil(seconds_left))
 
 
-def count_attempt(scope: str, key: str, *, limit: int, window: int, message: str) -> None:
-    """Count one attempt; RateLimited when it is above ``limit`` in this window.
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt counted in its window's counter; ``release`` takes it back."""
 
-    ``limit`` 0 turns the limit off. ``message`` may name ``{seconds}``.
-    """
-    if limit <= 0:
-        return
+    scope: str
+    cache_key: str
+
+    def release(self) -> None:
+        try:
+            caches[settings.RATELIMIT_CACHE].decr(self.cache_key)
+        except Exception:  # the window ended (the counter expired) or the cache is down
+            logger.info("Rate limit %s: an attempt could not be given back.", self.scope)
+
+
+def _count(scope: str, key: str, window: int) -> tuple[Attempt, int, float] | None:
+    """Raise the counter of ``key`` in this window by one: (attempt, new count, seconds
+    left), or None when the cache is unreachable."""
     cache_key, left = _key(scope, key, window)
     cache = caches[settings.RATELIMIT_CACHE]
     try:
@@ -77,23 +91,51 @@ def count_attempt(scope: str, key: str, *, limit: int, window: int, message: str
         count = cache.incr(cache_key)
     except Exception:  # the cache is down: let the request through
         logger.warning("Rate limit %s not counted: the cache is unreachable.", scope)
+        return None
+    return Attempt(scope, cache_key), count, left
+
+
+def count_attempt(scope: str, key: str, *, limit: int, window: int, message: str) -> None:
+    """Count one attempt; RateLimited when it is above ``limit`` in this window.
+
+    ``limit`` 0 turns the limit off. ``message`` may name ``{seconds}``.
+    """
+    if limit <= 0:
         return
+    counted = _count(scope, key, window)
+    if counted is None:
+        return
+    _, count, left = counted
     if count > limit:
         raise RateLimited(message.format(seconds=_wait(left)), _wait(left))
 
 
-def check_limit(scope: str, key: str, *, limit: int, window: int, message: str) -> None:
-    """RateLimited if ``limit`` attempts were already counted in this window; counts none."""
-    if limit <= 0:
-        return
-    cache_key, left = _key(scope, key, window)
-    try:
-        count = caches[settings.RATELIMIT_CACHE].get(cache_key, 0)
-    except Exception:
-        logger.warning("Rate limit %s not checked: the cache is unreachable.", scope)
-        return
-    if count >= limit:
-        raise RateLimited(message.format(seconds=_wait(left)), _wait(left))
+def reserve_attempts(
+    limits: Iterable[tuple[str, str, int]], *, window: int, message: str
+) -> list[Attempt]:
+    """Count one attempt under each ``(scope, key, limit)`` before the attempt is made.
+
+    Each counter is raised atomically first and compared after, so of any number of
+    concurrent attempts at most ``limit`` get through: checking first and counting once the
+    attempt had failed let every attempt made meanwhile through. RateLimited when one
+    counter is above its limit; the attempt is then not made and none of its counts stays.
+    The caller releases the returned attempts when the attempt turns out not to count (a
+    sign-in that succeeded). A limit of 0 is off.
+    """
+    taken: list[Attempt] = []
+    for scope, key, limit in limits:
+        if limit <= 0:
+            continue
+        counted = _count(scope, key, window)
+        if counted is None:
+            continue
+        attempt, count, left = counted
+        taken.append(attempt)
+        if count > limit:
+            for each in taken:
+                each.release()
+            raise RateLimited(message.format(seconds=_wait(left)), _wait(left))
+    return taken
 
 
 def limit_submits(user) -> None:

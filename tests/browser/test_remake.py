@@ -9,8 +9,8 @@ import pytest
 from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
 
-from gallery.metadata import content_checksum
 from gallery.models import Image
+from gallery.recipes import content_checksum
 from jobs.models import Job, Stage
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -85,7 +85,10 @@ def test_remix_of_a_utility_result_chooses_its_input_from_the_gallery(owner_clie
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/upscale",
-        input={"image": signed_media_url(source.file.name), "model": "Openjourney Redefine"},
+        input={
+            "image": signed_media_url(source.file.name, owner.pk),
+            "model": "Openjourney Redefine",
+        },
         status=Stage.SUCCEEDED,
         parent_image=source,
     )
@@ -109,8 +112,8 @@ def test_remix_of_a_face_swap_keeps_face_and_target(owner_client, owner):
         owner=owner,
         endpoint="utils/faceswap",
         input={
-            "source": signed_media_url(face.file.name),
-            "target": signed_media_url(target.file.name),
+            "source": signed_media_url(face.file.name, owner.pk),
+            "target": signed_media_url(target.file.name, owner.pk),
         },
         status=Stage.SUCCEEDED,
         parent_image=target,

@@ -10,8 +10,9 @@ from django.urls import reverse
 from PIL import Image as PILImage
 
 from gallery.links import signed_media_url
-from gallery.metadata import content_checksum, read_recipe, signed_link_name, strip_recipe
+from gallery.metadata import signed_link_name
 from gallery.models import Image
+from gallery.recipes import content_checksum, read_recipe, strip_recipe
 from gallery.services import store_job_result
 from jobs.models import Job, Stage
 from tests.conftest import wait_for_job_end
@@ -175,7 +176,7 @@ def test_rerun_refuses_when_the_input_image_is_gone_or_hidden(client, owner, tea
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/facerestore",
-        input={"image": signed_media_url(private_source.file.name)},
+        input={"image": signed_media_url(private_source.file.name, owner.pk)},
         status=Stage.SUCCEEDED,
         parent_image=private_source,
         team=team,

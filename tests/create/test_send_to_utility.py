@@ -63,7 +63,7 @@ def test_the_result_is_a_child_of_the_image(owner_client, owner):
 def test_uploads_can_be_sent_too_but_svgs_cannot(owner_client, owner):
     upload = ImageFactory(owner=owner, upload=True)
     assert send(owner_client, upload, "utils/upscale").status_code == 302
-    svg = create_image(owner, SVG, declared_type="image/svg+xml")
+    svg = create_image(owner, SVG)
     response = send(owner_client, svg, "utils/upscale")
     assert response["Location"] == svg.get_absolute_url()
     [message] = list(get_messages(response.wsgi_request))
@@ -104,7 +104,7 @@ def test_faceswap_without_a_face_offers_the_users_images(owner_client, owner, te
     target = JobResultFactory(owner=owner)
     other = ImageFactory(owner=owner, upload=True, content=png_bytes(colour=(1, 2, 3)))
     teammate = JobResultFactory(owner=member, team=team)
-    svg = create_image(owner, SVG, declared_type="image/svg+xml")
+    svg = create_image(owner, SVG)
     response = faceswap(owner_client, target)
     assert response.status_code == 200
     offered = {face.pk for face in response.context["faces"]}

@@ -87,7 +87,7 @@ def test_utility_results_and_uploads_have_no_variations(owner_client, owner):
     job = Job.objects.create(
         owner=owner,
         endpoint="utils/remove-background",
-        input={"image": signed_media_url(source.file.name)},
+        input={"image": signed_media_url(source.file.name, owner.pk)},
         status=Stage.SUCCEEDED,
         parent_image=source,
     )

@@ -131,7 +131,8 @@ def test_the_diffusers_image_is_not_the_builtin_renderers(api, celery_worker, ma
 
 
 def test_unmapped_endpoints_keep_the_builtin_renderer(api, celery_worker, settings, tiny_folders):
-    from engine.render.text_to_image import encode_png, render_image
+    from engine.render.png import encode_png
+    from engine.render.text_to_image import render_image
 
     settings.ENGINE_DIFFUSERS_MODELS = {"sd/*": str(tiny_folders["sd"]), "*": "/nowhere"}
     body = {"prompt": "a lighthouse", "canvas": "Square", "seed": 9}

@@ -11,7 +11,7 @@ import pytest
 from engine.render.svg import SVG_STYLES, render_svg
 
 NS = "{http://www.w3.org/2000/svg}"
-ALLOWED = {"svg", "g", "path", "rect", "circle", "polygon", "line"}
+ALLOWED = {"svg", "g", "path", "rect", "circle", "polygon", "line", "desc"}
 PROMPTS = [
     "mountains at sunset",
     "a red city skyline at night by the sea",
@@ -137,3 +137,87 @@ def test_svg_stays_small_at_2048_wide(style: str) -> None:
 
 def test_unknown_style_falls_back_to_line_art() -> None:
     assert svg(style="nope") == svg(style="line_art")
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+def _outline_paths(name: str) -> list[str]:
+    from engine.render.drawings import index
+    from engine.render.svg_subject import shapes
+
+    found = shapes(index()[name].code)
+    return [dict(s.geometry)["d"] for s in found if s.line and s.stroked and s.tag == "path"]
+
+
+@pytest.mark.parametrize("style", SVG_STYLES)
+def test_named_subject_is_drawn_with_its_own_paths(style: str) -> None:
+    fox, plain = svg("a fox at sunset", style), svg("a meadow at sunset", style)
+    paths = _outline_paths("fox")
+    assert len(paths) >= 5
+    assert all(d in fox for d in paths)
+    assert not any(d in plain for d in paths)
+    root = ET.fromstring(fox)
+    assert set(tags(root)) <= ALLOWED
+    for el in root.iter():
+        assert not any(n.lower().startswith("on") or "href" in n.lower() for n in el.attrib)
+        assert not any("url(" in v or "script" in v.lower() for v in el.attrib.values())
+    assert "http" not in fox.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # The drawing is credited (in a <desc>) only where there is one.
+    assert "OpenMoji" in fox and "CC BY-SA 4.0" in fox and "OpenMoji" not in plain
+    assert fox == svg("a fox at sunset", style)
+    assert fox != svg("a fox at sunset", style, seed=6)
+
+
+def test_subject_is_restyled_per_style() -> None:
+    texts = {style: svg("a red car", style) for style in SVG_STYLES}
+    # linocut stays a two-colour print with the subject in it
+    assert len(set(colours(texts["linocut"]))) == 2
+    # line art draws the subject's outlines unfilled
+    root = ET.fromstring(texts["line_art"])
+    group = next(g for g in root.iter(f"{NS}g") if (g.get("transform") or "").startswith("tr"))
+    outlines = [el for el in group if el.get("stroke") not in (None, "none")]
+    assert outlines and all(el.get("fill") == "none" for el in outlines)
+    # engraving hatches the subject: more ink strokes than the scene alone
+    hatching = len(re.findall(r'd="M[-\d.]+ [-\d.]+H', texts["engraving"]))
+    assert hatching > len(re.findall(r'd="M[-\d.]+ [-\d.]+H', svg("a road", "engraving")))
+
+
+def test_subject_tone_goes_into_the_engravings_tone_map_in_its_box() -> None:
+    import numpy as np
+
+    from engine.render.drawings import index
+    from engine.render.svg_subject import Placed, engrave_tone
+
+    tone = np.zeros((100, 100))
+    box = Placed(index()["black cat"], 0.3, 0.4, 0.7, 0.8, False)
+    out = engrave_tone(tone, (box,))
+    assert out[40:80, 30:70].max() > 0.5  # the black cat is dark: hatched
+    assert out[:40].max() == 0 and out[:, :30].max() == 0 and out[:, 70:].max() == 0
+
+
+def test_drawing_shapes_keep_only_plain_geometry() -> None:
+    from engine.render.svg_subject import _convert
+
+    def el(tag: str, **attrs: str) -> ET.Element:
+        return ET.Element(f"{NS}{tag}", {k.replace("_", "-"): v for k, v in attrs.items()})
+
+    assert _convert(el("path", d="M1 2L3 4Z")) == ("path", {"d": "M1 2L3 4Z"})
+    assert _convert(el("path", d="M1 2 url(#x)")) is None
+    assert _convert(el("path", d="M1 2", transform="javascript:alert(1)")) is None
+    assert _convert(el("circle", cx="1", cy="2", r="x")) is None
+    assert _convert(el("image", href="http://example.com/x.png")) is None
+    assert _convert(el("ellipse", cx="10", cy="10", rx="2", ry="1"))[0] == "path"
+    poly = _convert(el("polyline", points="1,2 3,4 5,6"))
+    assert poly == ("path", {"d": "M1 2L3 4L5 6"})
+    rect = _convert(el("rect", x="1", y="2", width="3", height="4", onclick="x()"))
+    assert rect == ("rect", {"x": "1", "y": "2", "width": "3", "height": "4"})
+
+
+@pytest.mark.parametrize("style", SVG_STYLES)
+def test_several_subjects_stay_small_and_inside(style: str) -> None:
+    text = svg("three cats, a red car and a sailboat by a lake", style, size=(2048, 1152))
+    assert len(text.encode()) < 200_000
+    root = ET.fromstring(text)
+    groups = [g for g in root.iter(f"{NS}g") if (g.get("transform") or "").startswith("tr")]
+    assert len(groups) == 4  # at most four instances

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.render.png import encode_png
 from engine.render.prompt import COLOUR_WORDS, MOOD_WORDS, SUBJECT_WORDS, analyse_prompt
 from engine.render.text_to_image import (
     ENDPOINTS,
     RECRAFT_STYLES,
     SCHEDULERS,
-    encode_png,
     render_image,
 )
 
@@ -151,7 +151,8 @@ def test_same_request_gives_byte_identical_png(endpoint: str, params: dict) -> N
 def test_output_does_not_depend_on_python_hash_seed() -> None:
     code = (
         "import hashlib, sys\n"
-        "from engine.render.text_to_image import render_image, encode_png\n"
+        "from engine.render.png import encode_png\n"
+        "from engine.render.text_to_image import render_image\n"
         "img = render_image('sdxl/pony', {'prompt': 'red mountains', 'seed': 3, "
         "'scheduler': 'DDIM', 'model': 'ponyai v6'}, (64, 48))\n"
         "sys.stdout.write(hashlib.sha256(encode_png(img)).hexdigest())\n"

@@ -1,4 +1,6 @@
-"""Tests for engine.render.utilities on real photographs (see tests/fixtures/README.md).
+"""Tests for the utilities (engine.render.utilities) on real photographs.
+
+The photographs: see tests/fixtures/README.md.
 
 Run without Django: ``pytest -p no:django tests/engine/test_render_utilities.py``.
 """
@@ -17,7 +19,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter, ImageOps, PngImagePlugin
 
-from engine.render import utilities as U
+from engine.render.utilities.clarify import CLARIFY_TYPES, clarify
+from engine.render.utilities.errors import NoFaceFound, UtilityError
+from engine.render.utilities.face_restore import face_restore
+from engine.render.utilities.face_swap import face_swap
+from engine.render.utilities.images import open_image
+from engine.render.utilities.prompt_extract import extract_prompt, read_embedded_prompt
+from engine.render.utilities.remove_background import remove_background
+from engine.render.utilities.upscale import MAX_UPSCALE_OUTPUT_PIXELS, UPSCALE_MODELS, upscale
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -151,7 +160,7 @@ def test_fixtures_have_the_faces_the_tests_rely_on(astronaut, coffee):
 @pytest.mark.parametrize("kind", ["Image Debluring (REDS)", "Image Debluring (GoPro)"])
 def test_clarify_deblurs_motion_blur(astronaut, kind):
     blurred = motion_blur(astronaut, 7, angle=0)
-    out = U.clarify(blurred, kind)
+    out = clarify(blurred, kind)
     assert out.size == astronaut.size and out.mode == "RGB"
     assert lap_var(out) > 1.3 * lap_var(blurred)
     assert psnr(out, astronaut) > psnr(blurred, astronaut) + 1.5  # closer to the original
@@ -160,43 +169,43 @@ def test_clarify_deblurs_motion_blur(astronaut, kind):
 @pytest.mark.parametrize("kind", ["Image Debluring (REDS)", "Image Debluring (GoPro)"])
 def test_clarify_deblurs_defocus(astronaut, kind):
     blurred = astronaut.filter(ImageFilter.GaussianBlur(1.5))
-    out = U.clarify(blurred, kind)
+    out = clarify(blurred, kind)
     assert lap_var(out) > 1.5 * lap_var(blurred)
     assert psnr(out, astronaut) > psnr(blurred, astronaut)
 
 
 def test_clarify_types_give_different_results(astronaut):
     blurred = motion_blur(astronaut, 9, angle=30)
-    outs = [U.clarify(blurred, kind).tobytes() for kind in U.CLARIFY_TYPES]
+    outs = [clarify(blurred, kind).tobytes() for kind in CLARIFY_TYPES]
     assert len(set(outs)) == 3
 
 
 def test_clarify_denoising_restores_a_noisy_photo(astronaut):
     noisy = add_noise(astronaut, 20)
-    out = U.clarify(noisy, "Image Denoising")
+    out = clarify(noisy, "Image Denoising")
     assert psnr(out, astronaut) > psnr(noisy, astronaut) + 3.0
 
 
 def test_clarify_denoising_leaves_a_clean_photo_nearly_alone(astronaut):
-    assert psnr(U.clarify(astronaut, "Image Denoising"), astronaut) > 35.0
+    assert psnr(clarify(astronaut, "Image Denoising"), astronaut) > 35.0
 
 
 def test_clarify_type_names_and_errors(astronaut):
-    assert U.CLARIFY_TYPES == (
+    assert CLARIFY_TYPES == (
         "Image Debluring (REDS)",
         "Image Denoising",
         "Image Debluring (GoPro)",
     )
     small = astronaut.resize((64, 64))
-    assert U.clarify(small).tobytes() == U.clarify(small, "Image Denoising").tobytes()
-    with pytest.raises(U.UtilityError, match="Image Denoising"):
-        U.clarify(small, "Sharpen")
+    assert clarify(small).tobytes() == clarify(small, "Image Denoising").tobytes()
+    with pytest.raises(UtilityError, match="Image Denoising"):
+        clarify(small, "Sharpen")
 
 
 def test_clarify_keeps_alpha(astronaut):
     rgba = astronaut.resize((96, 96)).convert("RGBA")
     rgba.putalpha(Image.linear_gradient("L").resize((96, 96)))
-    out = U.clarify(rgba, "Image Debluring (REDS)")
+    out = clarify(rgba, "Image Debluring (REDS)")
     assert out.mode == "RGBA"
     assert out.getchannel("A").tobytes() == rgba.getchannel("A").tobytes()
 
@@ -206,7 +215,7 @@ def test_clarify_keeps_alpha(astronaut):
 
 def test_face_restore_works_on_the_face(astronaut):
     degraded = add_noise(astronaut.filter(ImageFilter.BLUR), 8)
-    out = U.face_restore(degraded)
+    out = face_restore(degraded)
     assert out.size == degraded.size
     diff = np.abs(arr(out) - arr(degraded)).sum(axis=2)
     face = box_mask(diff.shape, haar_faces(degraded)[0])
@@ -223,7 +232,7 @@ def test_face_restore_works_on_the_face(astronaut):
 
 
 def test_face_restore_without_a_face_enhances_lightly(coffee):
-    out = U.face_restore(coffee)
+    out = face_restore(coffee)
     diff = np.abs(arr(out) - arr(coffee))
     assert out.size == coffee.size
     assert diff.mean() > 0.3  # something was done ...
@@ -235,7 +244,7 @@ def test_face_restore_without_a_face_enhances_lightly(coffee):
 
 def test_face_swap_puts_the_source_face_on_the_target(astronaut):
     target = ImageOps.mirror(astronaut)  # same person, but a different face picture
-    out = U.face_swap(astronaut, target)
+    out = face_swap(astronaut, target)
     assert out.size == target.size and out.mode == "RGB"
 
     sx, sy, sw, sh = haar_faces(astronaut)[0]
@@ -254,11 +263,11 @@ def test_face_swap_puts_the_source_face_on_the_target(astronaut):
 
 
 def test_face_swap_needs_a_face_in_both_images(astronaut, coffee):
-    with pytest.raises(U.NoFaceFound, match=r"^No face found in the source image\.$"):
-        U.face_swap(coffee, astronaut)
-    with pytest.raises(U.NoFaceFound, match=r"^No face found in the target image\.$"):
-        U.face_swap(astronaut, coffee)
-    assert issubclass(U.NoFaceFound, U.UtilityError)
+    with pytest.raises(NoFaceFound, match=r"^No face found in the source image\.$"):
+        face_swap(coffee, astronaut)
+    with pytest.raises(NoFaceFound, match=r"^No face found in the target image\.$"):
+        face_swap(astronaut, coffee)
+    assert issubclass(NoFaceFound, UtilityError)
 
 
 def test_face_swap_keeps_the_target_alpha(astronaut):
@@ -266,7 +275,7 @@ def test_face_swap_keeps_the_target_alpha(astronaut):
     alpha = Image.new("L", target.size, 255)
     alpha.paste(0, (0, 0, 40, 40))
     target.putalpha(alpha)
-    out = U.face_swap(astronaut, target)
+    out = face_swap(astronaut, target)
     assert out.mode == "RGBA"
     assert out.getchannel("A").tobytes() == alpha.tobytes()
 
@@ -278,7 +287,7 @@ def test_remove_background_on_a_synthetic_object():
     canvas = np.full((240, 320, 3), (205, 215, 225), np.uint8)
     cv2.circle(canvas, (160, 120), 70, (200, 40, 40), -1)
     cv2.rectangle(canvas, (145, 40), (175, 200), (30, 30, 120), -1)
-    out = U.remove_background(Image.fromarray(canvas))
+    out = remove_background(Image.fromarray(canvas))
     assert out.mode == "RGBA" and out.size == (320, 240)
     a = np.asarray(out.getchannel("A"))
     assert a[0, 0] == a[0, -1] == a[-1, 0] == a[-1, -1] == 0
@@ -289,7 +298,7 @@ def test_remove_background_on_a_synthetic_object():
 
 
 def test_remove_background_on_a_portrait(astronaut):
-    out = U.remove_background(astronaut)
+    out = remove_background(astronaut)
     a = np.asarray(out.getchannel("A"))
     h, w = a.shape
     assert a[0, 0] == a[0, w - 1] == a[h - 1, 0] == a[h - 1, w - 1] == 0
@@ -303,7 +312,7 @@ def test_remove_background_on_a_portrait(astronaut):
 def test_remove_background_works_at_1024(astronaut):
     # Its speed is measured by bench/engine.py, not here.
     big = astronaut.resize((1024, 1024), Image.Resampling.LANCZOS)
-    out = U.remove_background(big)
+    out = remove_background(big)
     assert out.size == (1024, 1024)
     assert out.mode == "RGBA"
 
@@ -315,7 +324,7 @@ def test_remove_background_respects_existing_alpha():
     alpha = Image.new("L", image.size, 255)
     alpha.paste(0, (0, 0, 80, 120))  # left half already transparent
     image.putalpha(alpha)
-    a = np.asarray(U.remove_background(image).getchannel("A"))
+    a = np.asarray(remove_background(image).getchannel("A"))
     assert a[:, :80].max() == 0
     assert a[60, 100] == 255
 
@@ -324,24 +333,24 @@ def test_remove_background_respects_existing_alpha():
 
 
 def test_upscale_models_are_the_documented_four():
-    assert set(U.UPSCALE_MODELS) == {
+    assert set(UPSCALE_MODELS) == {
         "Openjourney Redefine",
         "EpicRealism Natural",
         "Real-ESRGAN",
         "Animagine Redefine",
     }
-    for name, method in U.UPSCALE_MODELS.items():
+    for name, method in UPSCALE_MODELS.items():
         assert method.name == name
         assert isinstance(method.factor, int) and method.factor >= 2
         assert method.description
-    assert U.MAX_UPSCALE_OUTPUT_PIXELS == 4096 * 4096
+    assert MAX_UPSCALE_OUTPUT_PIXELS == 4096 * 4096
 
 
-@pytest.mark.parametrize("model", sorted(U.UPSCALE_MODELS))
+@pytest.mark.parametrize("model", sorted(UPSCALE_MODELS))
 def test_upscale_size_is_exactly_the_factor(astronaut, model):
     image = astronaut.resize((37, 23))
-    factor = U.UPSCALE_MODELS[model].factor
-    out = U.upscale(image, model)
+    factor = UPSCALE_MODELS[model].factor
+    out = upscale(image, model)
     assert out.size == (37 * factor, 23 * factor)
     assert out.mode == "RGB"
     # It is an enlargement of the same picture, not noise: compare at the input size.
@@ -351,35 +360,35 @@ def test_upscale_size_is_exactly_the_factor(astronaut, model):
 
 def test_upscale_default_is_real_esrgan_x4(astronaut):
     image = astronaut.resize((50, 40))
-    assert U.upscale(image).tobytes() == U.upscale(image, "Real-ESRGAN").tobytes()
-    assert U.upscale(image).size == (200, 160)
+    assert upscale(image).tobytes() == upscale(image, "Real-ESRGAN").tobytes()
+    assert upscale(image).size == (200, 160)
 
 
-@pytest.mark.parametrize("model", sorted(U.UPSCALE_MODELS))
+@pytest.mark.parametrize("model", sorted(UPSCALE_MODELS))
 def test_upscale_keeps_alpha(astronaut, model):
     image = astronaut.resize((40, 30)).convert("RGBA")
     alpha = Image.new("L", image.size, 255)
     alpha.paste(0, (0, 0, 20, 30))
     image.putalpha(alpha)
-    out = U.upscale(image, model)
-    f = U.UPSCALE_MODELS[model].factor
+    out = upscale(image, model)
+    f = UPSCALE_MODELS[model].factor
     a = np.asarray(out.getchannel("A"))
     assert out.mode == "RGBA"
     assert a[:, : 18 * f].max() == 0 and a[:, 22 * f :].min() == 255
 
 
 def test_upscale_refuses_oversized_output():
-    with pytest.raises(U.UtilityError, match="too large"):
-        U.upscale(Image.new("RGB", (1025, 1024)), "Real-ESRGAN")
-    with pytest.raises(U.UtilityError, match="too large"):
-        U.upscale(Image.new("RGB", (2049, 2048)), "Openjourney Redefine")
-    with pytest.raises(U.UtilityError, match="Real-ESRGAN"):
-        U.upscale(Image.new("RGB", (8, 8)), "Stable Diffusion x4")
+    with pytest.raises(UtilityError, match="too large"):
+        upscale(Image.new("RGB", (1025, 1024)), "Real-ESRGAN")
+    with pytest.raises(UtilityError, match="too large"):
+        upscale(Image.new("RGB", (2049, 2048)), "Openjourney Redefine")
+    with pytest.raises(UtilityError, match="Real-ESRGAN"):
+        upscale(Image.new("RGB", (8, 8)), "Stable Diffusion x4")
 
 
 def test_upscale_x4_of_1024_is_allowed(astronaut):
     big = astronaut.resize((1024, 1024), Image.Resampling.LANCZOS)
-    out = U.upscale(big, "Real-ESRGAN")
+    out = upscale(big, "Real-ESRGAN")
     assert out.size == (4096, 4096)  # exactly at the limit is fine
 
 
@@ -400,7 +409,7 @@ def test_upscale_x4_of_1024_is_allowed(astronaut):
     ],
 )
 def test_extract_prompt_names_a_solid_colour(rgb, name):
-    prompt = U.extract_prompt(Image.new("RGB", (80, 60), rgb))
+    prompt = extract_prompt(Image.new("RGB", (80, 60), rgb))
     found = words(prompt.replace("black and white", ""))  # a style, not a colour
     assert name in found
     others = {"red", "blue", "green", "yellow", "orange", "purple", "white", "black"} - {name}
@@ -411,32 +420,32 @@ def test_extract_prompt_names_both_colours_of_a_two_tone_image():
     canvas = np.zeros((100, 200, 3), np.uint8)
     canvas[:, :100] = (20, 40, 230)
     canvas[:, 100:] = (250, 235, 30)
-    found = words(U.extract_prompt(Image.fromarray(canvas)))
+    found = words(extract_prompt(Image.fromarray(canvas)))
     assert {"blue", "yellow"} <= found
     assert not found & {"red", "green", "purple", "orange"}
     assert "wide" in found
 
 
 def test_extract_prompt_describes_the_astronaut_as_a_portrait(astronaut):
-    prompt = U.extract_prompt(astronaut)
+    prompt = extract_prompt(astronaut)
     assert "portrait of a person" in prompt
     assert "orange" in words(prompt)  # the suit
     assert "square format" in prompt
 
 
 def test_extract_prompt_on_photos_without_faces(coffee):
-    prompt = U.extract_prompt(coffee)
+    prompt = extract_prompt(coffee)
     assert "portrait" not in prompt and "person" not in prompt
     assert "brown" in words(prompt)
     assert "photograph" in prompt and "wide format" in prompt
-    grey = U.extract_prompt(coffee.convert("L"))
+    grey = extract_prompt(coffee.convert("L"))
     assert "black and white" in grey
 
 
 def test_extract_prompt_ignores_hidden_pixels_of_a_cut_out():
     cut_out = Image.new("RGBA", (100, 100), (0, 0, 0, 0))  # black, but invisible
     cut_out.paste((250, 140, 10, 255), (30, 30, 70, 70))
-    prompt = U.extract_prompt(cut_out)
+    prompt = extract_prompt(cut_out)
     assert "orange" in words(prompt) and "black" not in words(prompt)
     assert "subject on a plain background" in prompt
 
@@ -445,7 +454,7 @@ def test_extract_prompt_sees_a_horizon_and_flat_art():
     canvas = np.zeros((200, 300, 3), np.uint8)
     canvas[:90] = (120, 180, 235)  # sky
     canvas[90:] = (40, 140, 50)  # field
-    prompt = U.extract_prompt(Image.fromarray(canvas))
+    prompt = extract_prompt(Image.fromarray(canvas))
     assert "landscape" in prompt and "horizon" in prompt
     assert "flat illustration" in prompt
 
@@ -474,11 +483,11 @@ OJ_PROMPT = "a lighthouse at dusk, oil painting"
 )
 def test_embedded_prompt_wins(key, value, expected):
     data = png_bytes(Image.new("RGB", (16, 16), "red"), **{key: value})
-    image = U.open_image(data)  # through the real decoder: text chunks must survive
-    assert U.read_embedded_prompt(image) == expected
-    assert U.extract_prompt(image) == expected
+    image = open_image(data)  # through the real decoder: text chunks must survive
+    assert read_embedded_prompt(image) == expected
+    assert extract_prompt(image) == expected
     # Straight from Pillow, too.
-    assert U.read_embedded_prompt(Image.open(io.BytesIO(data))) == expected
+    assert read_embedded_prompt(Image.open(io.BytesIO(data))) == expected
 
 
 def test_embedded_prompt_in_compressed_and_international_chunks():
@@ -486,12 +495,12 @@ def test_embedded_prompt_in_compressed_and_international_chunks():
     info.add_itxt("openjourney", json.dumps({"prompt": "ein Haus am See, Öl"}), zip=True)
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "PNG", pnginfo=info)
-    assert U.read_embedded_prompt(U.open_image(buf.getvalue())) == "ein Haus am See, Öl"
+    assert read_embedded_prompt(open_image(buf.getvalue())) == "ein Haus am See, Öl"
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", "a zTXt prompt\nSteps: 5", zip=True)
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "PNG", pnginfo=info)
-    assert U.read_embedded_prompt(U.open_image(buf.getvalue())) == "a zTXt prompt"
+    assert read_embedded_prompt(open_image(buf.getvalue())) == "a zTXt prompt"
 
 
 @pytest.mark.parametrize(
@@ -511,9 +520,9 @@ def test_embedded_prompt_in_compressed_and_international_chunks():
     ],
 )
 def test_malformed_chunks_are_ignored(chunks):
-    image = U.open_image(png_bytes(Image.new("RGB", (32, 32), (20, 40, 230)), **chunks))
-    assert U.read_embedded_prompt(image) is None
-    assert "blue" in words(U.extract_prompt(image))  # falls back to the pixels
+    image = open_image(png_bytes(Image.new("RGB", (32, 32), (20, 40, 230)), **chunks))
+    assert read_embedded_prompt(image) is None
+    assert "blue" in words(extract_prompt(image))  # falls back to the pixels
 
 
 def test_a_malformed_chunk_does_not_hide_a_good_one():
@@ -523,7 +532,7 @@ def test_a_malformed_chunk_does_not_hide_a_good_one():
         parameters="good prompt\nSteps: 1",
         invokeai_metadata=json.dumps({"positive_prompt": "later"}),
     )
-    assert U.read_embedded_prompt(U.open_image(data)) == "good prompt"
+    assert read_embedded_prompt(open_image(data)) == "good prompt"
 
 
 # ------------------------------------------------------------------------- open_image
@@ -531,13 +540,13 @@ def test_a_malformed_chunk_does_not_hide_a_good_one():
 
 @pytest.mark.parametrize("data", [b"", b"hello, world", b"GIF89a" + b"\0" * 20, b"\x89PNG\r\n"])
 def test_open_image_refuses_non_images(data):
-    with pytest.raises(U.UtilityError, match=r"^The file is not an image\.$"):
-        U.open_image(data)
+    with pytest.raises(UtilityError, match=r"^The file is not an image\.$"):
+        open_image(data)
 
 
 def test_open_image_refuses_non_bytes():
-    with pytest.raises(U.UtilityError):
-        U.open_image("astronaut.png")  # type: ignore[arg-type]
+    with pytest.raises(UtilityError):
+        open_image("astronaut.png")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
@@ -545,25 +554,25 @@ def test_open_image_refuses_truncated_files(astronaut, fmt):
     buf = io.BytesIO()
     astronaut.save(buf, fmt)
     data = buf.getvalue()
-    with pytest.raises(U.UtilityError, match="damaged or truncated"):
-        U.open_image(data[: len(data) * 2 // 3])
+    with pytest.raises(UtilityError, match="damaged or truncated"):
+        open_image(data[: len(data) * 2 // 3])
 
 
 def test_open_image_refuses_decompression_bombs():
     # Beyond Pillow's own limit (its DecompressionBombError is translated) ...
-    with pytest.raises(U.UtilityError, match=r"too large: 900,000,000 pixels \(limit 40,000,000"):
-        U.open_image(png_header_only(30_000, 30_000))
+    with pytest.raises(UtilityError, match=r"too large: 900,000,000 pixels \(limit 40,000,000"):
+        open_image(png_header_only(30_000, 30_000))
     # ... below Pillow's limit but above ours: refused from the header, nothing decoded.
-    with pytest.raises(U.UtilityError, match=r"too large: 49,000,000 pixels"):
-        U.open_image(png_header_only(7_000, 7_000))
+    with pytest.raises(UtilityError, match=r"too large: 49,000,000 pixels"):
+        open_image(png_header_only(7_000, 7_000))
     # A real, highly compressible image (about 45 KB for 45 megapixels).
     buf = io.BytesIO()
     Image.new("L", (9000, 5000)).save(buf, "PNG")
     assert len(buf.getvalue()) < 100_000
-    with pytest.raises(U.UtilityError, match="too large"):
-        U.open_image(buf.getvalue())
-    with pytest.raises(U.UtilityError, match=r"limit 1,000\)"):
-        U.open_image(png_bytes(Image.new("RGB", (40, 40))), max_pixels=1000)
+    with pytest.raises(UtilityError, match="too large"):
+        open_image(buf.getvalue())
+    with pytest.raises(UtilityError, match=r"limit 1,000\)"):
+        open_image(png_bytes(Image.new("RGB", (40, 40))), max_pixels=1000)
 
 
 def test_open_image_applies_exif_orientation():
@@ -573,7 +582,7 @@ def test_open_image_applies_exif_orientation():
     exif[0x0112] = 6  # "rotate 90 CW to display"
     buf = io.BytesIO()
     image.save(buf, "JPEG", exif=exif, quality=95)
-    out = U.open_image(buf.getvalue())
+    out = open_image(buf.getvalue())
     assert out.size == (20, 40)
     top, bottom = out.getpixel((10, 5)), out.getpixel((10, 35))
     assert top[0] > 180 and top[2] < 80  # red went to the top
@@ -588,18 +597,18 @@ def test_open_image_converts_modes():
 
     palette = Image.new("P", (8, 8), 3)
     palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 756)
-    assert U.open_image(saved(palette)).mode == "RGB"
-    assert U.open_image(saved(palette, transparency=3)).mode == "RGBA"
-    assert U.open_image(saved(Image.new("L", (8, 8), 77))).mode == "RGB"
-    la = U.open_image(saved(Image.new("LA", (8, 8), (77, 10))))
+    assert open_image(saved(palette)).mode == "RGB"
+    assert open_image(saved(palette, transparency=3)).mode == "RGBA"
+    assert open_image(saved(Image.new("L", (8, 8), 77))).mode == "RGB"
+    la = open_image(saved(Image.new("LA", (8, 8), (77, 10))))
     assert la.mode == "RGBA" and la.getpixel((0, 0)) == (77, 77, 77, 10)
-    cmyk = U.open_image(saved(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), "JPEG"))
+    cmyk = open_image(saved(Image.new("CMYK", (8, 8), (0, 255, 255, 0)), "JPEG"))
     assert cmyk.mode == "RGB" and cmyk.getpixel((4, 4))[0] > 200
     deep = Image.fromarray(np.full((8, 8), 65535, np.uint16))
-    opened = U.open_image(saved(deep))
+    opened = open_image(saved(deep))
     assert opened.mode == "RGB" and opened.getpixel((0, 0)) == (255, 255, 255)
-    assert U.open_image(saved(Image.new("RGBA", (8, 8)))).mode == "RGBA"
-    gif = U.open_image(saved(Image.new("P", (5, 5)), "GIF"))
+    assert open_image(saved(Image.new("RGBA", (8, 8)))).mode == "RGBA"
+    gif = open_image(saved(Image.new("P", (5, 5)), "GIF"))
     assert gif.mode in ("RGB", "RGBA") and gif.size == (5, 5)
 
 
@@ -619,17 +628,17 @@ def _make(mode: str, size: tuple[int, int]) -> Image.Image:
 
 
 def _upscaler(model: str):
-    return lambda im: U.upscale(im, model)
+    return lambda im: upscale(im, model)
 
 
 ALL_FUNCTIONS = {
-    "clarify-denoise": lambda im: U.clarify(im, "Image Denoising"),
-    "clarify-reds": lambda im: U.clarify(im, "Image Debluring (REDS)"),
-    "clarify-gopro": lambda im: U.clarify(im, "Image Debluring (GoPro)"),
-    "face_restore": U.face_restore,
-    "remove_background": U.remove_background,
-    **{model: _upscaler(model) for model in U.UPSCALE_MODELS},
-    "extract_prompt": U.extract_prompt,
+    "clarify-denoise": lambda im: clarify(im, "Image Denoising"),
+    "clarify-reds": lambda im: clarify(im, "Image Debluring (REDS)"),
+    "clarify-gopro": lambda im: clarify(im, "Image Debluring (GoPro)"),
+    "face_restore": face_restore,
+    "remove_background": remove_background,
+    **{model: _upscaler(model) for model in UPSCALE_MODELS},
+    "extract_prompt": extract_prompt,
 }
 
 
@@ -644,31 +653,31 @@ def test_every_function_survives_tiny_images_in_any_mode(mode, size):
             assert isinstance(out, str) and out
             continue
         assert out.mode in ("RGB", "RGBA"), name
-        factor = U.UPSCALE_MODELS[name].factor if name in U.UPSCALE_MODELS else 1
+        factor = UPSCALE_MODELS[name].factor if name in UPSCALE_MODELS else 1
         assert out.size == (size[0] * factor, size[1] * factor), name
         if name == "remove_background":
             assert out.mode == "RGBA"
-    with pytest.raises(U.NoFaceFound):
-        U.face_swap(image, image)
+    with pytest.raises(NoFaceFound):
+        face_swap(image, image)
     assert image.tobytes() == before  # never mutated
 
 
 @pytest.mark.parametrize("bad", [None, b"png bytes", np.zeros((4, 4, 3), np.uint8)])
 def test_non_images_are_refused_with_a_utility_error(bad):
     for fn in ALL_FUNCTIONS.values():
-        with pytest.raises(U.UtilityError):
+        with pytest.raises(UtilityError):
             fn(bad)
-    with pytest.raises(U.UtilityError):
-        U.face_swap(bad, bad)
-    with pytest.raises(U.UtilityError):
-        U.read_embedded_prompt(bad)
+    with pytest.raises(UtilityError):
+        face_swap(bad, bad)
+    with pytest.raises(UtilityError):
+        read_embedded_prompt(bad)
 
 
 def test_everything_is_deterministic_and_leaves_the_input_alone(astronaut):
     image = astronaut.resize((160, 160), Image.Resampling.LANCZOS)
     target = ImageOps.mirror(image)
     before = image.tobytes()
-    calls = [*ALL_FUNCTIONS.values(), lambda im: U.face_swap(im, target)]
+    calls = [*ALL_FUNCTIONS.values(), lambda im: face_swap(im, target)]
 
     def run_all(seed: int) -> list[bytes | str]:
         # Different global OpenCV RNG states: grabCut's k-means++ must not depend on them.

@@ -59,7 +59,7 @@ def test_links_name_the_public_base_url_when_set(settings):
     settings.OPENJOURNEY_API_URL = "http://127.0.0.1:8001/engine"
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000/"
     assert public_base_url() == "http://127.0.0.1:8000"
-    assert signed_media_url("images/1/a.png").startswith("http://127.0.0.1:8000/media/signed/")
+    assert signed_media_url("images/1/a.png", 1).startswith("http://127.0.0.1:8000/media/signed/")
 
 
 def test_without_one_links_take_the_apis_address(settings):

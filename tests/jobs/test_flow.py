@@ -133,7 +133,7 @@ def test_retry_makes_a_new_job_with_the_same_input(owner_client, studio_on_engin
     finished(second)
     # Same seed, same bytes from the engine. The stored files (and so Image.checksum) differ
     # only in the recipe chunk's lineage, which names each file's own job.
-    from gallery.metadata import content_checksum
+    from gallery.recipes import content_checksum
 
     with first.image.file.open("rb") as a, second.image.file.open("rb") as b:
         assert content_checksum(a.read()) == content_checksum(b.read())

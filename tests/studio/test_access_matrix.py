@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from engine.models import ApiToken, EngineJob, Status
@@ -98,7 +100,10 @@ def world(owner, outsider, team, monkeypatch) -> World:
         invite=create_invite(team, owner, Role.VIEWER),
         link=create_share_link(image, owner, 7),
         engine_job=EngineJob.objects.create(
-            token=token, endpoint="flux/dev", status=Status.SUCCEEDED
+            token=token,
+            endpoint="flux/dev",
+            status=Status.SUCCEEDED,
+            output_file=default_storage.save("engine/1/output.png", ContentFile(b"\x89PNG")),
         ),
         engine_token=raw,
         their_engine_token=ApiToken.issue(outsider, "theirs")[1],
@@ -179,7 +184,7 @@ def engine_headers(w: World) -> dict:
 
 
 def media_value(w: World) -> str:
-    return signed_media_url(w.image.file.name).rsplit("/", 1)[1]
+    return signed_media_url(w.image.file.name, w.owner.pk).rsplit("/", 1)[1]
 
 
 # name -> the probes that reach its view with an object that is not the outsider's
@@ -367,6 +372,11 @@ MATRIX: dict[str, list[Probe]] = {
     "engine:cancel": [
         post(lambda w: f"/engine/v1/job/{w.engine_job.pk}/cancel", headers=engine_headers)
     ],
+    # an output file: served to its owner's token (or a signed link, tests/engine/
+    # test_output_delivery.py), to anyone else absent
+    "engine:file": [
+        get(lambda w: f"/engine/files/{w.engine_job.output_file}", headers=engine_headers)
+    ],
 }
 
 # URLs that name no object of a user's, and why they need no access check of their own.
@@ -387,7 +397,6 @@ NO_OBJECT = {
     "teams:list": "the user's memberships",
     "teams:create": "a new team",
     "engine:openapi": "the API's description",
-    "engine:file": "an unguessable output name, fetched by the API's clients without a token",
     "engine:ping": "health",
     "engine:license": "static",
     "engine:submit": "creates a job for the caller's token",
@@ -427,7 +436,7 @@ def test_every_url_with_an_object_in_its_path_is_probed():
         for name, route in all_urls().items()
         if ("<" in route or "(?P" in route) and not name.startswith("admin:")
     }
-    exempt = {"create:validate", "engine:file", "engine:submit", "engine:<unknown>"}
+    exempt = {"create:validate", "engine:submit", "engine:<unknown>"}
     assert with_object - exempt <= set(MATRIX)
 
 

@@ -1,5 +1,6 @@
 """`make run`: its Redis step (use what is reachable, else start one, else say what to
-install), the processes it starts (the engine in a server of its own) and their settings."""
+install), the processes it starts (the engine in a server of its own, all under
+supervisord) and their settings: production behaviour and a secret key of its own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from configparser import RawConfigParser
 from pathlib import Path
 
 import httpx
@@ -121,7 +123,7 @@ def free_port() -> int:
 
 def test_local_engine_gets_a_process_and_every_process_its_address():
     plan = launcher.plan_launch({"PORT": "8100"})
-    assert plan.processes == ("web", "engine", "worker", "scheduler")
+    assert plan.processes == ("web", "engine", "worker", "utilities", "scheduler")
     assert plan.engine_port == 8101
     assert plan.api_url == "http://127.0.0.1:8101/engine"
     assert plan.env == {
@@ -151,7 +153,18 @@ def test_a_public_base_url_of_ones_own_is_kept():
     assert "PUBLIC_BASE_URL" not in plan.env
 
 
-def test_hosted_api_starts_no_engine_process():
+def supervised_programs(config: Path) -> dict[str, dict[str, str]]:
+    """The programs of a supervisord configuration, by name, with their options."""
+    parser = RawConfigParser()
+    parser.read(config)
+    return {
+        section.removeprefix("program:"): dict(parser.items(section))
+        for section in parser.sections()
+        if section.startswith("program:")
+    }
+
+
+def test_hosted_api_starts_no_engine_process(tmp_path):
     plan = launcher.plan_launch(
         {"PORT": "8100", "ENGINE_PORT": "8200", "OPENJOURNEY_API_URL": "https://api.opj.app"}
     )
@@ -160,7 +173,8 @@ def test_hosted_api_starts_no_engine_process():
     assert plan.api_url == "https://api.opj.app"
     assert plan.env == {"PORT": "8100", "OPENJOURNEY_API_URL": "https://api.opj.app"}
     assert plan.ports() == {"PORT": 8100}
-    assert launcher.honcho_command(plan)[-3:] == ["web", "worker", "scheduler"]
+    config = launcher.supervisor_config(plan, tmp_path)
+    assert list(supervised_programs(config)) == ["web", "worker", "scheduler"]
 
 
 @pytest.mark.parametrize(
@@ -177,18 +191,27 @@ def test_bad_ports_are_refused_with_the_setting_to_change(environ, message):
         launcher.plan_launch(environ)
 
 
-def test_honcho_starts_the_plans_processes_from_the_procfile():
+def test_supervisord_starts_the_plans_processes_from_the_procfile(tmp_path):
+    import shlex
+
     from honcho.environ import parse_procfile
 
     plan = launcher.plan_launch({"PORT": "8100"})
-    command = launcher.honcho_command(plan)
-    assert command[-4:] == ["web", "engine", "worker", "scheduler"]
-    assert command[command.index("-p") + 1] == "8100"
-    procfile = parse_procfile(Path(command[command.index("-f") + 1]).read_text())
-    assert set(plan.processes) <= set(procfile.processes)
-    # The engine listens where OPENJOURNEY_API_URL points, not on honcho's per-process PORT.
-    assert "--port ${ENGINE_PORT" in procfile.processes["engine"]
-    assert "studio.asgi:application" in procfile.processes["engine"]
+    programs = supervised_programs(launcher.supervisor_config(plan, tmp_path))
+    assert list(programs) == ["web", "engine", "worker", "utilities", "scheduler"]
+    procfile = parse_procfile((launcher.BASE_DIR / "Procfile").read_text()).processes
+    for name, options in programs.items():
+        # supervisord writes a literal % as %%; the line runs in sh as honcho ran it.
+        sh, dash_c, line = shlex.split(options["command"].replace("%%", "%"))
+        assert (sh, dash_c) == ("/bin/sh", "-c")
+        assert line.replace("exec ", "", 1) == procfile[name]
+        # Started again whenever it exits, its output kept in the data folder.
+        assert options["autorestart"] == "true"
+        assert options["stdout_logfile"] == str(tmp_path / "logs" / f"{name}.log")
+    # The engine listens where OPENJOURNEY_API_URL points, not on the web server's PORT.
+    assert "--port ${ENGINE_PORT" in procfile["engine"]
+    # The engine's own ASGI app: its URLs and middleware only, none of the studio's.
+    assert "engine.asgi:application" in procfile["engine"]
 
 
 def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
@@ -209,20 +232,55 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
 
 
 @pytest.mark.process
-def test_honcho_does_not_read_dotenv_over_the_plan(tmp_path):
-    # honcho reads .env by default and its values win over the environment it is given:
-    # there, an address of the API would undo the engine's that the plan gave every process.
+def test_processes_do_not_read_dotenv_over_the_plan(tmp_path):
+    # honcho read .env by default and its values won over the environment it was given:
+    # there, an address of the API undid the engine's that the plan gave every process.
+    # supervisord reads none; the processes get the launcher's environment as it is.
     (tmp_path / ".env").write_text('OPENJOURNEY_API_URL=""\n')
-    (tmp_path / "Procfile").write_text('show: echo "api=[$OPENJOURNEY_API_URL]"\n')
+    (tmp_path / "Procfile").write_text('show: echo "api=[$OPENJOURNEY_API_URL]"; sleep 60\n')
     plan = launcher.plan_launch({"PORT": "8100"})
-    command = launcher.honcho_command(plan)
-    command[command.index("-f") + 1] = str(tmp_path / "Procfile")
-    command[-len(plan.processes) :] = ["show"]
+    plan = launcher.LaunchPlan(plan.port, plan.api_url, ("show",), plan.env, plan.engine_port)
+    config = launcher.supervisor_config(plan, tmp_path, procfile=tmp_path / "Procfile")
     env = {**os.environ, **plan.env}
-    result = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    supervisor = subprocess.Popen(
+        launcher.supervisord_command(config), cwd=tmp_path, env=env, stdout=subprocess.DEVNULL
     )
-    assert f"api=[{plan.api_url}]" in result.stdout, result.stdout + result.stderr
+    log = tmp_path / "logs" / "show.log"
+    try:
+        deadline = time.monotonic() + 30
+        while not (log.exists() and "api=" in log.read_text()):
+            assert supervisor.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        supervisor.terminate()
+        supervisor.wait(timeout=30)
+    assert f"api=[{plan.api_url}]" in log.read_text()
+
+
+def test_make_run_defaults_to_production_behaviour_over_plain_http():
+    assert launcher.serving_defaults({}) == {
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+    }
+    # A developer's DEBUG=1 (or a TLS proxy's settings), from the shell or .env, wins.
+    chosen = {"DEBUG": "1", "SECURE_COOKIES": "1", "SECURE_SSL_REDIRECT": ""}
+    assert launcher.serving_defaults(chosen) == {"SECURE_SSL_REDIRECT": "0"}
+
+
+def test_the_secret_key_is_generated_once_and_kept_private(tmp_path, capsys):
+    key_file = launcher.ensure_secret_key({}, tmp_path)
+    assert key_file == tmp_path / "secret-key"
+    key = key_file.read_text().strip()
+    assert len(key) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert "generated and kept in" in capsys.readouterr().out
+    # Kept: the next start uses the same key (sessions and links stay valid).
+    assert launcher.ensure_secret_key({}, tmp_path) == key_file
+    assert key_file.read_text().strip() == key
+    # A key of one's own (SECRET_KEY) is used as it is, no file made.
+    assert launcher.ensure_secret_key({"SECRET_KEY": "given"}, tmp_path / "other") is None
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_taken_engine_port_is_named_before_anything_starts(monkeypatch, tmp_path, capsys):
@@ -237,7 +295,7 @@ def test_a_taken_engine_port_is_named_before_anything_starts(monkeypatch, tmp_pa
     error = capsys.readouterr().err
     assert f"Port {taken} (ENGINE_PORT) is already in use" in error
     assert "set ENGINE_PORT to a free port" in error
-    # Refused before Redis, migrations or honcho: not even the data folder was made.
+    # Refused before Redis, migrations or any process: not even the data folder was made.
     assert not (tmp_path / "data").exists()
 
 
@@ -294,13 +352,45 @@ def process_info(pid: int) -> tuple[list[str], dict[str, str]]:
     return [a.decode(errors="replace") for a in argv if a], {k: v for k, _, v in pairs}
 
 
+DEBUG_PAGE_MARKS = ("Traceback", "DEBUG = True", "Using the URLconf", "settings.py", "Django")
+
+
+def assert_branded(response: httpx.Response, status: int, heading: str) -> None:
+    """The site's own error page: its frame and a sentence, nothing technical."""
+    assert response.status_code == status
+    assert "Openjourney Studio" in response.text and heading in response.text
+    assert f"Error {status}" in response.text
+    for mark in DEBUG_PAGE_MARKS:
+        assert mark not in response.text, mark
+
+
+def assert_default_install_pages(base_url: str) -> None:
+    """What a stranger sees of a default install: branded error pages, working static
+    files (WhiteNoise, the collected and hashed ones) and cookies a plain-http browser
+    sends back."""
+    assert_branded(httpx.get(f"{base_url}/no-such-page/"), 404, "This page does not exist")
+    # Another host name: Django refuses it (DisallowedHost); in debug that page lists the
+    # settings.
+    other_host = httpx.get(f"{base_url}/accounts/login/", headers={"Host": "evil.example"})
+    assert_branded(other_host, 400, "could not read this request")
+    for host in ("127.0.0.1", "localhost"):
+        login = httpx.get(f"{base_url}/accounts/login/", headers={"Host": host})
+        assert login.status_code == 200, host
+    assert "Secure" not in login.headers["set-cookie"]
+    stylesheet = re.search(r'href="(/static/css/studio\.[0-9a-f]+\.css)"', login.text)
+    assert stylesheet, "the stylesheet's name is not the collected, hashed one"
+    css = httpx.get(f"{base_url}{stylesheet.group(1)}")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
 @pytest.mark.process
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads Linux's /proc")
 def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url, tmp_path):
     port, engine_port = free_port(), free_port()
     queue = f"launcher-{uuid.uuid4().hex[:8]}"
     drop = ("DJANGO_ALLOW_ASYNC_UNSAFE", "OPENJOURNEY_API_URL", "OPENJOURNEY_API_TOKEN",
-            "OPENJOURNEY_API_TOKEN_FILE", "PUBLIC_BASE_URL")  # fmt: skip
+            "OPENJOURNEY_API_TOKEN_FILE", "PUBLIC_BASE_URL", "DEBUG", "SECRET_KEY",
+            "SECRET_KEY_FILE", "SECURE_SSL_REDIRECT", "SECURE_COOKIES")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(
         PORT=str(port),
@@ -348,6 +438,8 @@ def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url,
             f"{engine_url}/v1/internal/license", headers={"Authorization": f"Bearer {token}"}
         )
         assert license_info.status_code == 200
+        # The engine's server serves the engine only.
+        assert httpx.get(f"http://127.0.0.1:{engine_port}/accounts/login/").status_code == 404
 
         started = descendants(launched.pid)
         servers, celery = {}, []
@@ -363,6 +455,13 @@ def test_make_run_starts_the_engine_apart_and_ctrl_c_stops_everything(redis_url,
             assert environ["OPENJOURNEY_API_URL"] == engine_url
             assert environ["OPENJOURNEY_API_TOKEN"] == token
             assert environ["PUBLIC_BASE_URL"] == f"http://127.0.0.1:{port}"
+            # Production behaviour by default; the key is read from the data folder by
+            # each process's settings, never handed around in the environment.
+            assert environ["DEBUG"] == "0"
+            assert "SECRET_KEY" not in environ
+            assert environ["STUDIO_DATA_DIR"] == str(tmp_path)
+        assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+        assert_default_install_pages(f"http://127.0.0.1:{port}")
     finally:
         if launched.poll() is None:
             os.killpg(launched.pid, signal.SIGINT)

@@ -23,7 +23,7 @@ PRODUCTION_ENV = {
 
 
 def run_python(code: str, extra_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    unset = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    unset = {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.update(DJANGO_SETTINGS_MODULE="studio.settings", STUDIO_DATA_DIR=str(tmp_path))
     clean.update(extra_env)
@@ -51,6 +51,62 @@ def test_debug_runs_without_a_secret_key(tmp_path):
     result = run_python(code, {"DEBUG": "1"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+PRINT_KEY = (
+    "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+)
+
+
+@pytest.mark.process
+def test_without_a_key_each_data_folder_gets_its_own_kept_private(tmp_path):
+    # No key is built into the code: the one a data folder gets is random, kept there
+    # (mode 600) and the same for every process of that installation.
+    first = run_python(PRINT_KEY, {"DEBUG": "1"}, tmp_path / "one")
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) >= 50
+    key_file = tmp_path / "one" / "secret-key"
+    assert key_file.read_text().strip() == key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    again = run_python(PRINT_KEY, {"DEBUG": "1"}, tmp_path / "one")
+    assert again.stdout.strip() == key
+    other = run_python(PRINT_KEY, {"DEBUG": "1"}, tmp_path / "two")
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() not in ("", key)
+
+
+@pytest.mark.process
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    unset = {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(DJANGO_SETTINGS_MODULE="studio.settings", STUDIO_DATA_DIR=str(tmp_path))
+    env.update(DATABASE_URL="", DEBUG="1")
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", PRINT_KEY], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in started}
+    assert len(keys) == 1 and len(next(iter(keys))) >= 50
+    assert sorted(p.name for p in tmp_path.iterdir() if "secret-key" in p.name) == ["secret-key"]
+
+
+@pytest.mark.process
+def test_outside_debug_the_key_make_run_kept_is_used(tmp_path):
+    (tmp_path / "secret-key").write_text("kept-by-make-run-" + "k" * 50 + "\n")
+    result = run_python(PRINT_KEY, {"DEBUG": "0"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "kept-by-make-run-" + "k" * 50
+    # SECRET_KEY_FILE names another file; the variable itself wins over both.
+    (tmp_path / "elsewhere").write_text("from-the-named-file\n")
+    named = run_python(
+        PRINT_KEY, {"DEBUG": "0", "SECRET_KEY_FILE": str(tmp_path / "elsewhere")}, tmp_path
+    )
+    assert named.stdout.strip() == "from-the-named-file"
+    given = run_python(PRINT_KEY, {"DEBUG": "0", "SECRET_KEY": "given-" + "g" * 50}, tmp_path)
+    assert given.stdout.strip() == "given-" + "g" * 50
 
 
 @pytest.mark.process
