@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py
 
 # The fast tier on SQLite, on every core: no worker, live server, browser or subprocess
-# (tests/tiers.py). About a minute and a half on two cores.
+# (tests/tiers.py). Its times: docs/performance.md, "Test suite".
 test-fast: $(STAMP)
 	DATABASE_URL= $(BIN)/python -m pytest -m "not process" -n auto --dist worksteal -q --durations=20
 
