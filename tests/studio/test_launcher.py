@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from studio import launcher
+from tests.make_run import alive, descendants
 
 
 def unused_url() -> str:
@@ -314,31 +315,6 @@ def test_a_released_port_is_free_again():
 
 
 # --- `make run` for real: four processes, the engine on its own port, Ctrl-C stops them ------
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (Linux's /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def process_info(pid: int) -> tuple[list[str], dict[str, str]]:
