@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -143,11 +145,11 @@ def _first_error(form) -> str:
     return next(iter(form.errors.values()))[0]
 
 
-@require_POST
-def rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    """The same endpoint, input and seed again: with the local engine, the same image."""
+def _remake(request: HttpRequest, pk: int, form_class, make: Callable) -> HttpResponse:
+    """Re-run or variations of an image: its form checked, the submit limit, then ``make``
+    (form, image) gives the jobs; every refusal is said on the image's page."""
     image = get_image_for(request.user, pk)
-    form = RemakeForm(request.user, request.POST)
+    form = form_class(request.user, request.POST)
     if not form.is_valid():
         return _not_remade(request, image, _first_error(form))
     try:
@@ -155,28 +157,34 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     except RateLimited as refusal:
         return _too_fast(request, image, refusal)
     try:
-        job = remake.rerun(request.user, image, team=form.team)
+        jobs = make(form, image)
     except remake.NotRemakable as refusal:
         return _not_remade(request, image, str(refusal))
-    return _remade(request, [job])
+    return _remade(request, jobs)
+
+
+@require_POST
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same endpoint, input and seed again: with the local engine, the same image."""
+    return _remake(
+        request,
+        pk,
+        RemakeForm,
+        lambda form, image: [remake.rerun(request.user, image, team=form.team)],
+    )
 
 
 @require_POST
 def variations(request: HttpRequest, pk: int) -> HttpResponse:
     """N jobs of the image's recipe, each with a new random seed."""
-    image = get_image_for(request.user, pk)
-    form = VariationsForm(request.user, request.POST)
-    if not form.is_valid():
-        return _not_remade(request, image, _first_error(form))
-    try:
-        limit_submits(request.user)
-    except RateLimited as refusal:
-        return _too_fast(request, image, refusal)
-    try:
-        jobs = remake.variations(request.user, image, form.cleaned_data["count"], team=form.team)
-    except remake.NotRemakable as refusal:
-        return _not_remade(request, image, str(refusal))
-    return _remade(request, jobs)
+    return _remake(
+        request,
+        pk,
+        VariationsForm,
+        lambda form, image: remake.variations(
+            request.user, image, form.cleaned_data["count"], team=form.team
+        ),
+    )
 
 
 @require_GET
